@@ -1,0 +1,77 @@
+"""Tables of the measures service (catalogue, history, results projection, outbox)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from soesmart.messaging.outbox import outbox_table, processed_events_table
+
+metadata = MetaData()
+
+measures = Table(
+    "measures",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("programme", String(40), nullable=False),
+    Column("field_of_action", String(60), nullable=False),
+    Column("towns", String(500), nullable=False, default=""),  # comma list; empty = region
+    Column("status", String(30), nullable=False),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("measure_code", String(40), ForeignKey("measures.code"), nullable=False, index=True),
+    Column("status", String(30), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("progress", Integer, nullable=True),
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per rating of any town: the last version seen. It makes the projection
+# idempotent and lets a changed answer move the tally.
+rating_projection = Table(
+    "rating_projection",
+    metadata,
+    Column("rating_id", String(36), primary_key=True),
+    Column("town", String(40), nullable=False),
+    Column("measure_code", String(40), nullable=False),
+    Column("effectiveness", Integer, nullable=True),
+    Column("support", String(20), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+TALLY_COUNTERS = (
+    "answers", "eff_count", "eff_sum", "eff_1", "eff_2", "eff_3", "eff_4", "eff_5",
+    "sup_yes", "sup_rather_yes", "sup_rather_no", "sup_no",
+)
+
+tallies = Table(
+    "tallies",
+    metadata,
+    Column("measure_code", String(40), primary_key=True),
+    Column("town", String(40), primary_key=True),
+    *(Column(name, Integer, nullable=False, default=0) for name in TALLY_COUNTERS),
+    UniqueConstraint("measure_code", "town", name="uq_tally"),
+)
+
+outbox = outbox_table(metadata)
+processed_events = processed_events_table(metadata)

@@ -1,0 +1,1 @@
+"""soesmart: the citizen participation network of the five towns (5 für Südwestfalen)."""

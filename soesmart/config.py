@@ -1,0 +1,65 @@
+"""Typed settings of one service process, read from the environment (prefix SOESMART_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceKind = Literal["participation", "measures", "notifications", "gateway"]
+
+
+class Settings(BaseSettings):
+    """Everything a service needs to know about its surroundings.
+
+    Each variable is `SOESMART_<FIELD>`; e.g. `SOESMART_BROKER_URL`. A per-instance
+    database URL can be given as `SOESMART_DATABASE_URL` (one process) or as a
+    template with `{instance}` in `SOESMART_DATABASE_URL_TEMPLATE` (the whole network,
+    e.g. `postgresql+pg8000://soesmart@db/soesmart_{instance}`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SOESMART_", extra="ignore")
+
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    database_url_template: str | None = None
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:port (smtps:// for TLS); unset: mails are .eml files",
+    )
+    mail_from: str = "beteiligung@soesmart.example"
+    town: str | None = None
+    rpc_timeout: float = 5.0
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = "dev-secret-change-me"
+    coordinator_token: str | None = None
+    demo: bool = True
+    max_body_bytes: int = 64 * 1024
+    outbox_batch: int = 500
+    log_level: str = "INFO"
+
+    def instance_name(self, service: ServiceKind) -> str:
+        """The name of this instance's database and data: `measures`, `participation_soest`."""
+        if service == "participation":
+            if not self.town:
+                raise ValueError("SOESMART_TOWN is required for a participation instance")
+            return "participation_" + self.town.replace("-", "_")
+        return service
+
+    def database_url_for(self, service: ServiceKind) -> str:
+        if self.database_url:
+            return self.database_url
+        instance = self.instance_name(service)
+        if self.database_url_template:
+            return self.database_url_template.format(instance=instance)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / (instance + '.db')).resolve()}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"

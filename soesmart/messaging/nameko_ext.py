@@ -1,0 +1,314 @@
+"""nameko extensions that make the defaults safe: no message lost, no container crashed.
+
+* `event_consumer(queue_spec)`: consumes one of the declared durable queues.
+  A message that cannot be decoded or is not a valid event goes to the dead-letter
+  queue with its error at once. A handler that raises is retried with backoff
+  (the message is republished to its queue with an attempt counter before it is
+  acked); after `MAX_ATTEMPTS` it is dead-lettered with the error.
+* `rpc`: like nameko's, but a request that cannot be decoded or has no `reply_to`
+  is dead-lettered instead of taking the container down.
+* `TimedRpc`: an RPC client with a deadline; a call that is not answered in time
+  raises `ServiceUnavailable` and the request expires in the broker, so a late
+  consumer never acts on a command whose caller has given up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import traceback
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import eventlet
+from kombu import Connection, Producer
+from kombu.pools import producers
+from nameko.exceptions import UnknownService
+from nameko.extensions import DependencyProvider, Entrypoint
+from nameko.messaging import HeaderDecoder, QueueConsumer
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer, ServiceProxy
+
+from soesmart.contracts import Event, RpcReply, parse_event
+from soesmart.messaging.topology import DEAD_LETTER_EXCHANGE, QueueSpec
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+ATTEMPT_HEADER = "x-soesmart-attempt"
+
+
+class ServiceUnavailable(RuntimeError):
+    """A service did not answer within the deadline (or is not running)."""
+
+    def __init__(self, service: str, reason: str = "no answer in time") -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+
+
+def _raw_body(message: Any) -> bytes:
+    body = message.body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return bytes(body or b"")
+
+
+def dead_letter(
+    amqp_uri: str, message: Any, error: BaseException | str, failed_by: str
+) -> None:
+    """Publish a copy of `message` to the dead-letter exchange with why it failed."""
+    error_text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    headers = dict(message.headers or {})
+    headers.update(
+        {
+            "x-error": error_text[:2000],
+            "x-failed-by": failed_by,
+            "x-failed-at": datetime.now(UTC).isoformat(),
+            "x-original-exchange": message.delivery_info.get("exchange", ""),
+            "x-original-routing-key": message.delivery_info.get("routing_key", ""),
+        }
+    )
+    conn = Connection(amqp_uri, transport_options={"confirm_publish": True})
+    with producers[conn].acquire(block=True, timeout=10) as producer:
+        producer.publish(
+            _raw_body(message),
+            exchange=DEAD_LETTER_EXCHANGE,
+            routing_key=message.delivery_info.get("routing_key", ""),
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            delivery_mode=2,
+            declare=[DEAD_LETTER_EXCHANGE],
+            retry=True,
+            retry_policy={"max_retries": 5},
+        )
+    log.error("dead-lettered a message from %s: %s", failed_by, error_text)
+
+
+class SafeQueueConsumer(QueueConsumer):
+    """Decodes messages itself, so a body kombu cannot decode is dead-lettered."""
+
+    def get_consumers(self, consumer_cls, channel):  # type: ignore[no-untyped-def]
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue],
+                on_message=partial(self._on_raw_message, provider),
+                accept=self.accept,
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def _on_raw_message(self, provider: Any, message: Any) -> None:
+        try:
+            body = message.decode()
+        except Exception as exc:  # undecodable: no handler could ever take it
+            self._reject(provider, message, exc)
+            return
+        self.handle_message(provider, body, message)
+
+    def _reject(self, provider: Any, message: Any, exc: BaseException | str) -> None:
+        def _do() -> None:
+            dead_letter(self.amqp_uri, message, exc, failed_by=provider.queue.name)
+            self.ack_message(message)
+
+        self.container.spawn_managed_thread(_do, identifier="dead-letter")
+
+
+class SafeRpcConsumer(RpcConsumer):
+    queue_consumer = SafeQueueConsumer()
+
+    def handle_message(self, body, message):  # type: ignore[no-untyped-def]
+        if not message.properties.get("reply_to") or not message.properties.get(
+            "correlation_id"
+        ):
+            dead_letter(
+                self.queue_consumer.amqp_uri,
+                message,
+                "RPC request without reply_to or correlation_id",
+                failed_by=self.queue.name,
+            )
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+
+class SafeRpc(Rpc):
+    rpc_consumer = SafeRpcConsumer()
+
+
+rpc = SafeRpc.decorator
+
+
+class EventConsumer(Entrypoint, HeaderDecoder):
+    """Entrypoint for one durable event queue; the handler gets a parsed `Event`."""
+
+    queue_consumer = SafeQueueConsumer()
+
+    def __init__(self, queue_spec: QueueSpec | None = None, **kwargs: Any) -> None:
+        self.queue_spec = queue_spec
+        self.queue = queue_spec.to_queue() if queue_spec is not None else None
+        super().__init__(**kwargs)
+
+    def bind_to(self, queue_spec: QueueSpec) -> None:
+        """Point this entrypoint at a queue chosen at start-up (per-town queues)."""
+        self.queue_spec = queue_spec
+        self.queue = queue_spec.to_queue()
+
+    def setup(self) -> None:
+        if self.queue is None:
+            spec = self.container.config.get("SOESMART_EVENT_QUEUE")
+            if spec is None:
+                raise RuntimeError("event_consumer needs a queue")
+            self.bind_to(spec)
+        self.queue_consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.queue_consumer.unregister_provider(self)
+
+    @property
+    def amqp_uri(self) -> str:
+        return self.queue_consumer.amqp_uri
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        try:
+            event = parse_event(body)
+        except ValueError as exc:
+            self._dead_letter(message, exc)
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self,
+                (event,),
+                {},
+                context_data=context_data,
+                handle_result=partial(self.handle_result, message),
+            )
+        except Exception:  # container being killed: let the broker redeliver
+            self.queue_consumer.requeue_message(message)
+
+    def _dead_letter(self, message: Any, error: BaseException | str) -> None:
+        assert self.queue is not None
+        dead_letter(self.amqp_uri, message, error, failed_by=self.queue.name)
+        self.queue_consumer.ack_message(message)
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None):  # type: ignore[no-untyped-def]
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0)) + 1
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        if attempt >= MAX_ATTEMPTS:
+            self._dead_letter(message, f"{error} (after {attempt} attempts)")
+            return result, exc_info
+        delay = min(0.2 * (2 ** attempt), 10.0)
+        log.warning("handler failed (attempt %d), retrying in %.1fs: %s", attempt, delay, error)
+        self.container.spawn_managed_thread(
+            partial(self._retry_later, message, attempt, delay), identifier="event-retry"
+        )
+        return result, exc_info
+
+    def _retry_later(self, message: Any, attempt: int, delay: float) -> None:
+        # The original stays unacked while we wait: a crash now means redelivery.
+        eventlet.sleep(delay)
+        assert self.queue is not None
+        headers = dict(message.headers or {})
+        headers[ATTEMPT_HEADER] = attempt
+        conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+        try:
+            with producers[conn].acquire(block=True, timeout=10) as producer:
+                producer.publish(
+                    _raw_body(message),
+                    exchange="",
+                    routing_key=self.queue.name,
+                    headers=headers,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    delivery_mode=2,
+                    message_id=message.properties.get("message_id"),
+                    retry=True,
+                    retry_policy={"max_retries": 5},
+                )
+        except Exception:
+            log.exception("could not republish for retry; leaving it to redelivery")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+event_consumer = EventConsumer.decorator
+
+
+class RpcClient:
+    """What `TimedRpc` injects: `call(service, method, **kwargs) -> RpcReply`."""
+
+    def __init__(self, worker_ctx: Any, reply_listener: ReplyListener, timeout: float) -> None:
+        self._worker_ctx = worker_ctx
+        self._reply_listener = reply_listener
+        self.timeout = timeout
+
+    def call(self, service: str, method: str, **kwargs: Any) -> RpcReply:
+        proxy = ServiceProxy(
+            self._worker_ctx, service, self._reply_listener, expiration=self.timeout
+        )
+        try:
+            with eventlet.Timeout(self.timeout, ServiceUnavailable(service)):
+                reply = getattr(proxy, method).call_async(**kwargs)
+                result = reply.result()
+        except UnknownService:
+            raise ServiceUnavailable(service, "not running") from None
+        except (OSError, socket.timeout) as exc:
+            raise ServiceUnavailable(service, f"broker unreachable ({exc})") from None
+        return RpcReply.model_validate(result)
+
+
+class TimedRpc(DependencyProvider):
+    rpc_reply_listener = ReplyListener()
+
+    def __init__(self, timeout: float = 5.0) -> None:
+        self.timeout = timeout
+
+    def setup(self) -> None:
+        self.timeout = float(self.container.config.get("SOESMART_RPC_TIMEOUT", self.timeout))
+
+    def get_dependency(self, worker_ctx: Any) -> RpcClient:
+        return RpcClient(worker_ctx, self.rpc_reply_listener, self.timeout)
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"ok": True, "data": data}
+
+
+def refuse(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message, "details": details or []}}
+
+
+def invalid(exc: Any) -> dict[str, Any]:
+    """A pydantic ValidationError as a refused command naming each field."""
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+    ]
+    return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.", details)
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+__all__ = [
+    "EventConsumer",
+    "Event",
+    "RpcClient",
+    "SafeRpc",
+    "ServiceUnavailable",
+    "TimedRpc",
+    "dead_letter",
+    "event_consumer",
+    "invalid",
+    "json_dumps",
+    "ok",
+    "refuse",
+    "rpc",
+]

@@ -1,0 +1,61 @@
+"""Process entry of one service: `python -m soesmart.service_main KIND [--town SLUG]`.
+
+eventlet must patch the standard library before anything else is imported.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from soesmart.config import Settings  # noqa: E402
+from soesmart.registry import SERVICE_KINDS, build_service  # noqa: E402
+from soesmart.runtime import nameko_config  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nameko.runners import ServiceRunner
+
+    from soesmart.messaging.topology import declare_all
+    from soesmart.towns import towns
+
+    parser = argparse.ArgumentParser(prog="soesmart run-service")
+    parser.add_argument("kind", choices=SERVICE_KINDS)
+    parser.add_argument("--town", help="town slug (participation only)")
+    args = parser.parse_args(argv)
+
+    overrides = {"town": args.town} if args.town else {}
+    settings = Settings(**overrides)
+    logging.basicConfig(
+        level=settings.log_level,
+        format=f"%(asctime)s {args.kind}{'/' + args.town if args.town else ''} "
+        "%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("amqp").setLevel(logging.WARNING)
+    if args.kind == "participation":
+        towns().get(settings.town or "")  # fail early on an unknown town
+    declare_all(settings.broker_url, towns())
+    runner = ServiceRunner(nameko_config(settings))
+    runner.add_service(build_service(args.kind, settings))
+
+    def _shutdown(signum, frame):  # type: ignore[no-untyped-def]
+        eventlet.spawn(runner.stop)
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+    runner.start()
+    logging.getLogger("soesmart").info("%s started", args.kind)
+    try:
+        runner.wait()
+    except Exception:
+        logging.getLogger("soesmart").exception("service crashed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
