@@ -1,0 +1,154 @@
+"""The mail port: an abstract transport, the real SMTP adapter, an .eml file adapter, a fake.
+
+A contract test (tests/integration/test_mail_transports.py) runs the same checks
+against every adapter.
+"""
+
+from __future__ import annotations
+
+import abc
+import smtplib
+import socket
+import ssl
+import threading
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class MailError(Exception):
+    pass
+
+
+class TemporaryMailFailure(MailError):
+    """Worth trying again later (4xx, connection refused, timeout)."""
+
+
+class PermanentMailFailure(MailError):
+    """Will never work for this address (5xx)."""
+
+
+class MailTransport(abc.ABC):
+    @abc.abstractmethod
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message over; raise Temporary/PermanentMailFailure if refused."""
+
+    def close(self) -> None:  # noqa: B027 - optional for transports without connections
+        pass
+
+
+class SmtpTransport(MailTransport):
+    """SMTP with connection reuse: one connection for many messages, reopened on failure."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("smtp", "smtps", "smtp+starttls"):
+            raise ValueError("SMTP URL must start with smtp://, smtps:// or smtp+starttls://")
+        self.scheme = parsed.scheme
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or (465 if parsed.scheme == "smtps" else 25)
+        self.username = unquote(parsed.username) if parsed.username else None
+        self.password = unquote(parsed.password) if parsed.password else None
+        self.timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            return self._conn
+        if self.scheme == "smtps":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.scheme == "smtp+starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if self.username:
+            conn.login(self.username, self.password or "")
+        self._conn = conn
+        return conn
+
+    def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    conn = self._connect()
+                    refused = conn.send_message(message)
+                except smtplib.SMTPServerDisconnected as exc:
+                    self._drop()
+                    if attempt == 2:  # a reused connection may have timed out: try once fresh
+                        raise TemporaryMailFailure(str(exc)) from exc
+                    continue
+                except smtplib.SMTPRecipientsRefused as exc:
+                    codes = [code for code, _ in exc.recipients.values()]
+                    if all(400 <= c < 500 for c in codes):
+                        raise TemporaryMailFailure(str(exc.recipients)) from exc
+                    raise PermanentMailFailure(str(exc.recipients)) from exc
+                except smtplib.SMTPResponseException as exc:
+                    self._reset_or_drop()
+                    if 400 <= exc.smtp_code < 500:
+                        raise TemporaryMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                    raise PermanentMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                except (OSError, socket.timeout, smtplib.SMTPException) as exc:
+                    self._drop()
+                    raise TemporaryMailFailure(str(exc)) from exc
+                if refused:
+                    raise PermanentMailFailure(str(refused))
+                return
+
+    def _reset_or_drop(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.rset()
+        except Exception:  # noqa: BLE001 - a broken connection is simply dropped
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.quit()
+                except Exception:  # noqa: BLE001
+                    pass
+            self._drop()
+
+
+class FileTransport(MailTransport):
+    """Writes each message as an .eml file: the default when no SMTP server is configured."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4()}.eml"
+        tmp = self.directory / (name + ".tmp")
+        tmp.write_bytes(bytes(message))
+        tmp.rename(self.directory / name)  # appears whole or not at all
+
+
+class MemoryTransport(MailTransport):
+    """A fake for unit tests: keeps messages in a list; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.fail_with: MailError | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(message)
+
+
+def transport_from_settings(smtp_url: str | None, mail_dir: Path) -> MailTransport:
+    return SmtpTransport(smtp_url) if smtp_url else FileTransport(mail_dir)

@@ -1,0 +1,100 @@
+"""Composing mails from the template files, and the signed links inside them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_URL = re.compile(r"(https?://[^\s<>\"]+)")
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=False,  # text templates; HTML is built from escaped paragraphs below
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+_html_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
+
+
+@dataclass(frozen=True)
+class ComposedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def compose(template: str, lang: str, **context: object) -> ComposedMail:
+    """Render `<template>.<lang>.txt`; its blocks give subject and text, HTML follows the text."""
+    tpl = _env.get_template(f"{template}.{lang}.txt")
+    ctx = tpl.new_context(dict(context))
+    subject = "".join(tpl.blocks["subject"](ctx)).strip()
+    text = "".join(tpl.blocks["text"](ctx)).strip() + "\n"
+    paragraphs = [_html_paragraph(p) for p in text.split("\n\n") if p.strip()]
+    html = _html_env.get_template("layout.html").render(
+        lang=lang, subject=subject, paragraphs=paragraphs
+    )
+    return ComposedMail(subject=subject, text=text, html=html)
+
+
+def _html_paragraph(text: str) -> Markup:
+    parts = []
+    for chunk in _URL.split(text.strip()):
+        if _URL.fullmatch(chunk):
+            parts.append(Markup('<a href="{0}">{0}</a>').format(chunk))
+        else:
+            parts.append(escape(chunk))
+    return Markup("").join(parts).replace("\n", Markup("<br>\n"))
+
+
+def build_message(
+    *,
+    sender_name: str,
+    sender_address: str,
+    recipient: str,
+    mail: ComposedMail,
+    unsubscribe_url: str | None,
+    unsubscribe_post_url: str | None = None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = mail.subject
+    msg["From"] = formataddr((sender_name, sender_address))
+    msg["To"] = recipient
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain=sender_address.rsplit("@", 1)[-1])
+    msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url:
+        # RFC 8058: mail clients offer one-click unsubscribe with a POST to this URL.
+        msg["List-Unsubscribe"] = f"<{unsubscribe_post_url or unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(mail.text, charset="utf-8")
+    msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+    return msg
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def sign(secret: str, purpose: str, value: str) -> str:
+    """A signature binding `value` (e.g. a subscription id) to one purpose."""
+    mac = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def verify(secret: str, purpose: str, value: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, purpose, value), signature or "")
