@@ -249,6 +249,9 @@ class RpcClient:
         self._reply_listener = reply_listener
         self.timeout = timeout
 
+    def with_timeout(self, timeout: float) -> RpcClient:
+        return RpcClient(self._worker_ctx, self._reply_listener, timeout)
+
     def call(self, service: str, method: str, **kwargs: Any) -> RpcReply:
         proxy = ServiceProxy(
             self._worker_ctx, service, self._reply_listener, expiration=self.timeout

@@ -1,0 +1,240 @@
+"""The gateway: the only door from outside. Stateless; several can run side by side.
+
+Routes are thin: each builds a Backend over the timed RPC client and hands the
+request to `api` (JSON) or `pages` (HTML). Every error leaves through one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from services.gateway import api, pages
+from services.gateway.backend import Backend
+from services.gateway.errors import ApiError, error_response, json_response
+from soesmart.config import Settings
+from soesmart.messaging.nameko_ext import TimedRpc
+from soesmart.runtime import AppProvider
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+
+
+class GatewayApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def background_loops(self) -> list:
+        return []
+
+    def stop(self) -> None:
+        pass
+
+
+def _secure(response: Response) -> Response:
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def json_route(fn: Callable[..., Response]) -> Callable[..., Response]:
+    @wraps(fn)
+    def wrapper(self: GatewayService, request: Request, *args: Any, **kwargs: Any) -> Response:
+        request.max_content_length = self.app.settings.max_body_bytes
+        try:
+            response = fn(self, request, *args, **kwargs)
+        except ApiError as exc:
+            response = error_response(exc)
+        except Exception:
+            log.exception("unexpected error in %s", request.path)
+            response = error_response(
+                ApiError("INTERNAL_ERROR", "Ein unerwarteter Fehler ist aufgetreten.")
+            )
+        return _secure(response)
+
+    return wrapper
+
+
+def page_route(fn: Callable[..., Response]) -> Callable[..., Response]:
+    @wraps(fn)
+    def wrapper(self: GatewayService, request: Request, *args: Any, **kwargs: Any) -> Response:
+        request.max_content_length = self.app.settings.max_body_bytes
+        page = pages.Page(request, self.app.settings)
+        try:
+            response = fn(self, page, *args, **kwargs)
+        except ApiError as exc:
+            response = pages.error_page(page, exc)
+        except Exception as exc:  # includes werkzeug's 413 for oversized forms
+            code = getattr(exc, "code", 500)
+            if code == 413:
+                response = pages.error_page(page, ApiError(
+                    "PAYLOAD_TOO_LARGE", "Die Eingabe ist zu groß."))
+            else:
+                log.exception("unexpected error in %s", request.path)
+                response = pages.error_page(page, ApiError(
+                    "INTERNAL_ERROR", "Ein unerwarteter Fehler ist aufgetreten."))
+        return _secure(response)
+
+    return wrapper
+
+
+class GatewayService:
+    name = "gateway"
+
+    app: GatewayApp = AppProvider(GatewayApp)  # type: ignore[assignment]
+    rpc = TimedRpc()
+
+    @property
+    def backend(self) -> Backend:
+        return Backend(self.rpc)
+
+    # ------------------------------------------------------------------ health
+    @http("GET", "/healthz")
+    @json_route
+    def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    @http("GET", "/readyz")
+    @json_route
+    def readyz(self, request: Request) -> Response:
+        return api.readiness(Backend(self.rpc.with_timeout(2.0)))
+
+    # ------------------------------------------------------------------ JSON API
+    @http("GET", "/api/v1/towns")
+    @json_route
+    def api_towns(self, request: Request) -> Response:
+        return api.list_towns()
+
+    @http("GET", "/api/v1/towns/<string:town>/consultations")
+    @json_route
+    def api_consultations(self, request: Request, town: str) -> Response:
+        return api.town_consultations(self.backend, town)
+
+    @http("POST", "/api/v1/towns/<string:town>/ratings")
+    @json_route
+    def api_rate(self, request: Request, town: str) -> Response:
+        return api.rate(self.backend, self.app.settings, request, town)
+
+    @http("GET", "/api/v1/results")
+    @json_route
+    def api_results(self, request: Request) -> Response:
+        return api.regional_results(self.backend)
+
+    @http("GET", "/api/v1/measures")
+    @json_route
+    def api_measures(self, request: Request) -> Response:
+        return api.list_measures(self.backend)
+
+    @http("GET", "/api/v1/measures/<string:code>")
+    @json_route
+    def api_measure(self, request: Request, code: str) -> Response:
+        return api.get_measure(self.backend, code)
+
+    @http("POST", "/api/v1/measures/<string:code>/status")
+    @json_route
+    def api_change_status(self, request: Request, code: str) -> Response:
+        return api.change_status(self.backend, self.app.settings, request, code)
+
+    @http("POST", "/api/v1/subscriptions")
+    @json_route
+    def api_subscribe(self, request: Request) -> Response:
+        return api.subscribe(self.backend, self.app.settings, request)
+
+    @http("POST", "/api/v1/subscriptions/confirm")
+    @json_route
+    def api_confirm(self, request: Request) -> Response:
+        return api.confirm_subscription(self.backend, self.app.settings, request)
+
+    @http("POST", "/api/v1/subscriptions/unsubscribe")
+    @json_route
+    def api_unsubscribe(self, request: Request) -> Response:
+        return api.unsubscribe(self.backend, self.app.settings, request)
+
+    @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
+    @json_route
+    def api_not_found(self, request: Request, rest: str) -> Response:
+        raise ApiError("NOT_FOUND", f"Unbekannter Pfad /api/{rest}.")
+
+    # ------------------------------------------------------------------ pages
+    @http("GET", "/")
+    @page_route
+    def home(self, page: pages.Page) -> Response:
+        return pages.home(page)
+
+    @http("GET", "/stadt/<string:town>")
+    @page_route
+    def town(self, page: pages.Page, town: str) -> Response:
+        return pages.town_page(page, self.backend, town)
+
+    @http("POST", "/stadt/<string:town>/bewertung")
+    @page_route
+    def town_rate(self, page: pages.Page, town: str) -> Response:
+        return pages.rate_form(page, self.backend, town)
+
+    @http("GET", "/massnahmen/<string:code>")
+    @page_route
+    def measure(self, page: pages.Page, code: str) -> Response:
+        return pages.measure_page(page, self.backend, code)
+
+    @http("POST", "/abo")
+    @page_route
+    def subscribe(self, page: pages.Page) -> Response:
+        return pages.subscribe_form(page, self.backend)
+
+    @http("GET", "/abo/bestaetigen")
+    @page_route
+    def confirm_page(self, page: pages.Page) -> Response:
+        return pages.confirm_page(page)
+
+    @http("POST", "/abo/bestaetigen")
+    @page_route
+    def confirm(self, page: pages.Page) -> Response:
+        return pages.confirm_form(page, self.backend)
+
+    @http("GET", "/abo/abmelden")
+    @page_route
+    def unsubscribe_page(self, page: pages.Page) -> Response:
+        return pages.unsubscribe_page(page)
+
+    @http("POST", "/abo/abmelden")
+    @page_route
+    def unsubscribe(self, page: pages.Page) -> Response:
+        return pages.unsubscribe_form(page, self.backend)
+
+    @http("POST", "/abo/abmelden/one-click")
+    @json_route
+    def unsubscribe_one_click(self, request: Request) -> Response:
+        # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click"; no session, no CSRF.
+        self.backend.call("notifications", "unsubscribe", token=request.args.get("token", ""))
+        return json_response({"status": "unsubscribed"})
+
+    @http("GET", "/static/<path:name>")
+    def static(self, request: Request, name: str) -> Response:
+        path = (STATIC / name).resolve()
+        if STATIC not in path.parents or not path.is_file():
+            return _secure(Response("Not found", status=404))
+        content_type = "text/css; charset=utf-8" if path.suffix == ".css" else "application/octet-stream"
+        return _secure(Response(path.read_bytes(), content_type=content_type,
+                                headers={"Cache-Control": "public, max-age=3600"}))
+
+    @http("GET", "/<path:rest>")
+    @page_route
+    def not_found(self, page: pages.Page, rest: str) -> Response:
+        raise ApiError("NOT_FOUND", page.t("not_found"))

@@ -1,0 +1,63 @@
+"""The gateway's one table from error codes to HTTP, and the one error shape.
+
+Every refusal leaves the gateway as `{"error": CODE, "message": text, "details": [...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+ERROR_STATUS: dict[str, int] = {
+    "VALIDATION_FAILED": 422,
+    "MALFORMED_JSON": 400,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNKNOWN_TOWN": 404,
+    "NOT_FOUND": 404,
+    "MEASURE_NOT_FOUND": 404,
+    "CONSULTATION_NOT_FOUND": 404,
+    "MEASURE_NOT_IN_CONSULTATION": 422,
+    "CONSULTATION_NOT_OPEN": 409,
+    "STATUS_TRANSITION_NOT_ALLOWED": 409,
+    "INVALID_LINK": 400,
+    "CSRF_FAILED": 403,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "METHOD_NOT_ALLOWED": 405,
+    "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL_ERROR": 500,
+}
+
+
+class ApiError(Exception):
+    """A refusal with a code from ERROR_STATUS; raised anywhere in the gateway."""
+
+    def __init__(self, code: str, message: str, details: list[dict[str, Any]] | tuple = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = list(details)
+
+    @property
+    def status(self) -> int:
+        return ERROR_STATUS.get(self.code, 400)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, "details": self.details}
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=str),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def error_response(exc: ApiError) -> Response:
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    return json_response(exc.body(), exc.status, headers)

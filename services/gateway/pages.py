@@ -1,0 +1,191 @@
+"""Server-rendered pages: German first, usable without JavaScript, nothing from third parties."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.api import do_subscribe
+from services.gateway.backend import Backend, town_or_404, validation_details
+from services.gateway.errors import ApiError
+from services.gateway.texts import text
+from soesmart.config import Settings
+from soesmart.contracts import RateMeasure, Subscribe
+from soesmart.i18n import LANGUAGES, label
+from soesmart.towns import towns
+
+HERE = Path(__file__).resolve().parent
+PARTICIPANT_COOKIE = "soesmart_pid"
+CSRF_COOKIE = "soesmart_csrf"
+LANG_COOKIE = "soesmart_lang"
+
+env = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.globals["label"] = label
+
+
+class Page:
+    """Per-request page context: language, CSRF token, the participant cookie."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        self.request = request
+        self.settings = settings
+        wanted = request.args.get("lang")
+        self.set_lang = wanted if wanted in LANGUAGES else None
+        self.lang = self.set_lang or request.cookies.get(LANG_COOKIE, "de")
+        if self.lang not in LANGUAGES:
+            self.lang = "de"
+        self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        self.new_csrf = CSRF_COOKIE not in request.cookies
+        pid = request.cookies.get(PARTICIPANT_COOKIE)
+        try:
+            self.participant_id = uuid.UUID(pid) if pid else None
+        except ValueError:
+            self.participant_id = None
+        self.new_participant = False
+
+    def ensure_participant(self) -> uuid.UUID:
+        if self.participant_id is None:
+            self.participant_id = uuid.uuid4()
+            self.new_participant = True
+        return self.participant_id
+
+    def check_csrf(self) -> None:
+        sent = self.request.form.get("csrf", "")
+        cookie = self.request.cookies.get(CSRF_COOKIE, "")
+        if not cookie or not hmac.compare_digest(sent, cookie):
+            raise ApiError(
+                "CSRF_FAILED",
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es "
+                "noch einmal.",
+            )
+
+    def t(self, key: str, **kwargs: Any) -> str:
+        value = text(key, self.lang)
+        return value.format(**kwargs) if kwargs else value
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        other = "en" if self.lang == "de" else "de"
+        html = env.get_template(template).render(
+            lang=self.lang, t=self.t, csrf=self.csrf, other_lang=other,
+            lang_url=f"{self.request.path}?lang={other}", towns=list(towns()), **context,
+        )
+        return self.finish(Response(html, status=status, content_type="text/html; charset=utf-8"))
+
+    def redirect(self, location: str) -> Response:
+        return self.finish(Response("", status=303, headers={"Location": location}))
+
+    def finish(self, response: Response) -> Response:
+        secure = self.settings.public_url.startswith("https://")
+        year = 365 * 24 * 3600
+        if self.new_csrf:
+            response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="Lax", secure=secure)
+        if self.new_participant and self.participant_id:
+            response.set_cookie(PARTICIPANT_COOKIE, str(self.participant_id), max_age=year,
+                                httponly=True, samesite="Lax", secure=secure)
+        if self.set_lang:
+            response.set_cookie(LANG_COOKIE, self.set_lang, max_age=year, httponly=True,
+                                samesite="Lax", secure=secure)
+        return response
+
+
+def home(page: Page) -> Response:
+    return page.render("home.html")
+
+
+def town_page(page: Page, backend: Backend, town: str) -> Response:
+    t = town_or_404(town)
+    consultations = backend.call(t.service_name, "open_consultations")
+    notice = None
+    saved = page.request.args.get("gespeichert")
+    if saved:
+        titles = {m["code"]: m["title"] for c in consultations for m in c["measures"]}
+        if saved in titles:
+            key = "unchanged" if page.request.args.get("unveraendert") else "saved"
+            notice = {"code": saved, "text": page.t(key, title=titles[saved])}
+    return page.render("town.html", town=t, consultations=consultations, notice=notice)
+
+
+def rate_form(page: Page, backend: Backend, town: str) -> Response:
+    t = town_or_404(town)
+    page.check_csrf()
+    form = page.request.form
+    code = form.get("measure_code", "")
+    try:
+        cmd = RateMeasure(
+            measure_code=code,
+            participant_id=page.ensure_participant(),
+            effectiveness=int(form["effectiveness"]) if form.get("effectiveness") else None,
+            support=form.get("support") or None,
+            reason=form.get("reason") or None,
+        )
+    except (ValidationError, ValueError) as exc:
+        details = validation_details(exc) if isinstance(exc, ValidationError) else []
+        raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.", details) from None
+    accepted = backend.call(t.service_name, "rate", command=cmd.model_dump(mode="json"),
+                            consultation_id=form.get("consultation_id") or None)
+    suffix = "" if accepted["changed"] else "&unveraendert=1"
+    return page.redirect(f"/stadt/{t.slug}?gespeichert={quote(code)}{suffix}#m-{quote(code)}")
+
+
+def measure_page(page: Page, backend: Backend, code: str) -> Response:
+    measure = backend.call("measures", "get_measure", code=code)
+    return page.render("measure.html", measure=measure)
+
+
+def subscribe_form(page: Page, backend: Backend) -> Response:
+    page.check_csrf()
+    form = page.request.form
+    try:
+        cmd = Subscribe(email=form.get("email", ""), measure_code=form.get("measure_code", ""),
+                        language=page.lang)
+    except ValidationError as exc:
+        raise ApiError("VALIDATION_FAILED", "Bitte geben Sie eine gültige E-Mail-Adresse an.",
+                       validation_details(exc)) from None
+    do_subscribe(backend, cmd.email, cmd.measure_code, page.lang)
+    return page.render("message.html", heading=page.t("check_inbox"),
+                       message=page.t("check_inbox_text"))
+
+
+def confirm_page(page: Page) -> Response:
+    token = page.request.args.get("token", "")
+    return page.render("confirm.html", token=token)
+
+
+def confirm_form(page: Page, backend: Backend) -> Response:
+    page.check_csrf()
+    backend.call("notifications", "confirm", command={"token": page.request.form.get("token", "")})
+    return page.render("message.html", heading=page.t("confirm_heading"),
+                       message=page.t("confirmed"))
+
+
+def unsubscribe_page(page: Page) -> Response:
+    return page.render("unsubscribe.html", token=page.request.args.get("token", ""))
+
+
+def unsubscribe_form(page: Page, backend: Backend) -> Response:
+    page.check_csrf()
+    backend.call("notifications", "unsubscribe", token=page.request.form.get("token", ""))
+    return page.render("message.html", heading=page.t("unsub_heading"),
+                       message=page.t("unsubscribed"))
+
+
+def error_page(page: Page, exc: ApiError) -> Response:
+    if exc.status == 404:
+        message = exc.message or page.t("not_found")
+    else:
+        message = exc.message
+    return page.render("message.html", status=exc.status, heading=page.t("error_heading"),
+                       message=message, details=exc.details, is_error=True)
