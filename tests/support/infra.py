@@ -1,0 +1,120 @@
+"""Real infrastructure for tests: a fresh RabbitMQ vhost, a fresh database, a polling helper."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import quote
+
+import requests
+
+T = TypeVar("T")
+
+BROKER_HOST = os.environ.get("SOESMART_TEST_BROKER_HOST", "127.0.0.1")
+MANAGEMENT_URL = os.environ.get("SOESMART_TEST_MANAGEMENT_URL", f"http://{BROKER_HOST}:15672")
+POSTGRES_URL = os.environ.get(
+    "SOESMART_TEST_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
+               message: str = "condition not met") -> T:
+    """Poll `check` until it returns something truthy or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except AssertionError as exc:
+            last_error = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} within {timeout}s" + (f": {last_error}" if last_error else ""))
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _management(method: str, path: str) -> requests.Response:
+    return requests.request(method, MANAGEMENT_URL + path, auth=("guest", "guest"), timeout=10,
+                            json={} if method == "PUT" else None)
+
+
+def create_vhost() -> tuple[str, str]:
+    """A vhost of our own: tests never see each other's queues. Returns (name, broker URL)."""
+    name = f"soesmart-test-{uuid.uuid4().hex[:10]}"
+    try:
+        _management("PUT", f"/api/vhosts/{quote(name, safe='')}").raise_for_status()
+        requests.put(
+            f"{MANAGEMENT_URL}/api/permissions/{quote(name, safe='')}/guest",
+            json={"configure": ".*", "write": ".*", "read": ".*"}, auth=("guest", "guest"),
+            timeout=10,
+        ).raise_for_status()
+    except requests.RequestException:
+        ctl = shutil.which("rabbitmqctl")
+        if not ctl:
+            raise
+        subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True)
+        subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+    return name, f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(name, safe='')}"
+
+
+def delete_vhost(name: str) -> None:
+    try:
+        _management("DELETE", f"/api/vhosts/{quote(name, safe='')}")
+    except requests.RequestException:
+        ctl = shutil.which("rabbitmqctl")
+        if ctl:
+            subprocess.run([ctl, "delete_vhost", name], capture_output=True)
+
+
+def queue_depth(vhost: str, queue: str) -> int:
+    """Messages ready + unacked in a queue (management API; refreshed every few seconds)."""
+    from kombu import Connection
+
+    with Connection(f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(vhost, safe='')}") as conn:
+        channel = conn.channel()
+        try:
+            _, count, _ = channel.queue_declare(queue, passive=True)
+            return int(count)
+        finally:
+            channel.close()
+
+
+def create_postgres_database() -> tuple[str, str]:
+    """An empty PostgreSQL database; returns (name, URL)."""
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_URL)
+    name = f"soesmart_test_{uuid.uuid4().hex[:10]}"
+    conn = pg8000.native.Connection(user=admin.username or "postgres", host=admin.host or "127.0.0.1",
+                                    port=admin.port or 5432, database=admin.database or "postgres",
+                                    password=admin.password)
+    conn.run(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return name, admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_URL)
+    conn = pg8000.native.Connection(user=admin.username or "postgres", host=admin.host or "127.0.0.1",
+                                    port=admin.port or 5432, database=admin.database or "postgres",
+                                    password=admin.password)
+    conn.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()

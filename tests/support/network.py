@@ -1,0 +1,117 @@
+"""The whole network (or part of it) as real processes, started the way `soesmart up` does."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from soesmart.cli import Child, plan_children
+from soesmart.config import Settings
+from tests.support.infra import eventually, free_port
+
+
+@dataclass
+class Network:
+    data_dir: Path
+    broker_url: str
+    vhost: str
+    smtp_url: str | None = None
+    database_url_template: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    token: str = "test-coordinator-token"
+    children: dict[str, Child] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOESMART_")}
+        env.update(
+            SOESMART_BROKER_URL=self.broker_url,
+            SOESMART_DATA_DIR=str(self.data_dir),
+            SOESMART_HTTP_PORT=str(self.port),
+            SOESMART_PUBLIC_URL=self.url,
+            SOESMART_COORDINATOR_TOKEN=self.token,
+            SOESMART_SECRET_KEY="system-test-secret",
+            SOESMART_RPC_TIMEOUT="3",
+            PYTHONUNBUFFERED="1",
+        )
+        if self.smtp_url:
+            env["SOESMART_SMTP_URL"] = self.smtp_url
+        if self.database_url_template:
+            env["SOESMART_DATABASE_URL_TEMPLATE"] = self.database_url_template
+        env.update(self.extra_env)
+        return env
+
+    def start(self, only: list[str] | None = None, wait: bool = True) -> Network:
+        log_dir = self.data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for child in plan_children(Settings(data_dir=self.data_dir), self.env(), log_dir):
+            self.children[child.name] = child
+        for name, child in self.children.items():
+            if only is None or name in only:
+                child.start()
+        if wait:
+            self.wait_ready(only)
+        return self
+
+    def wait_ready(self, only: list[str] | None = None, timeout: float = 60) -> None:
+        names = [n.replace("participation/", "participation_").replace("-", "_")
+                 for n in (only or self.children) if n != "gateway"]
+
+        def ready() -> bool:
+            self.assert_alive()
+            try:
+                checks = requests.get(self.url + "/readyz", timeout=5).json()["checks"]
+            except (requests.RequestException, ValueError, KeyError):
+                return False
+            return all(checks.get(n) == "ok" for n in names)
+
+        eventually(ready, timeout=timeout, interval=0.3, message="network did not become ready")
+
+    def assert_alive(self) -> None:
+        for name, child in self.children.items():
+            if child.proc is not None and child.proc.poll() is not None:
+                log = child.log_path.read_text(errors="replace")[-3000:]
+                raise AssertionError(f"{name} exited with {child.proc.returncode}:\n{log}")
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        child = self.children[name]
+        assert child.proc is not None
+        child.proc.send_signal(sig)
+        child.proc.wait(timeout=20)
+        child.proc = None
+
+    def start_service(self, name: str) -> None:
+        self.children[name].start()
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.terminate()
+        for child in self.children.values():
+            if child.proc is not None:
+                try:
+                    child.proc.wait(timeout=15)
+                except Exception:  # noqa: BLE001
+                    child.proc.kill()
+
+    # -- HTTP helpers ------------------------------------------------------------------
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.get(self.url + path, timeout=10, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return requests.post(self.url + path, timeout=10, **kwargs)
+
+    def results_for(self, code: str) -> dict[str, Any] | None:
+        for m in self.get("/api/v1/results").json()["measures"]:
+            if m["code"] == code:
+                return m
+        return None
