@@ -1,0 +1,49 @@
+"""Mails people can read: German templates, HTML alternative, RFC 8058 headers, signed links."""
+
+from __future__ import annotations
+
+from services.notifications.adapters.mails import build_message, compose, sign, verify
+
+
+def status_mail(lang: str = "de", note: str = "Beschluss vom 1. Dezember"):  # type: ignore[no-untyped-def]
+    return compose("measure_status_changed", lang, title="Radweg <b>Bahntrasse</b>",
+                   code="VEP-RAD-02", old_status="In der Beteiligung", new_status="Beschlossen",
+                   progress=None, note=note, measure_url="http://x/massnahmen/VEP-RAD-02",
+                   unsubscribe_url="http://x/abo/abmelden?token=abc.def")
+
+
+def test_the_status_mail_is_german_by_default_and_names_the_new_status() -> None:
+    mail = status_mail()
+    assert mail.subject.startswith("Neuer Stand: ")
+    assert "Beschlossen" in mail.text and "Beschluss vom 1. Dezember" in mail.text
+
+
+def test_the_english_mail_is_english() -> None:
+    assert status_mail("en").subject.startswith("Update: ")
+
+
+def test_html_alternative_escapes_text_and_links_urls() -> None:
+    mail = status_mail(note="<script>alert(1)</script>")
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert '<a href="http://x/abo/abmelden?token=abc.def">' in mail.html
+    assert 'lang="de"' in mail.html
+
+
+def test_messages_carry_one_click_unsubscribe_headers_and_utf8() -> None:
+    msg = build_message(sender_name="Bürgerbeteiligung Soest", sender_address="b@soest.example",
+                        recipient="a@example.org", mail=status_mail(),
+                        unsubscribe_url="http://x/abo/abmelden?token=t",
+                        unsubscribe_post_url="http://x/abo/abmelden/one-click?token=t")
+    assert msg["List-Unsubscribe"] == "<http://x/abo/abmelden/one-click?token=t>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Message-ID"] and msg["Date"]
+    assert msg.get_body(("plain",)).get_content_charset() == "utf-8"
+    assert msg.get_body(("html",)) is not None
+
+
+def test_a_signed_link_cannot_be_reused_for_another_subscription() -> None:
+    signature = sign("secret", "unsubscribe", "sub-1")
+    assert verify("secret", "unsubscribe", "sub-1", signature)
+    assert not verify("secret", "unsubscribe", "sub-2", signature)
+    assert not verify("other-secret", "unsubscribe", "sub-1", signature)
+    assert not verify("secret", "confirm", "sub-1", signature)
