@@ -111,7 +111,10 @@ class Network:
         return requests.post(self.url + path, timeout=10, **kwargs)
 
     def results_for(self, code: str) -> dict[str, Any] | None:
-        for m in self.get("/api/v1/results").json()["measures"]:
+        response = self.get("/api/v1/results")
+        if response.status_code != 200:
+            return None  # e.g. 503 while the measures service restarts
+        for m in response.json()["measures"]:
             if m["code"] == code:
                 return m
         return None

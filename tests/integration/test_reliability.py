@@ -1,0 +1,172 @@
+"""Breaking real things: poison messages, redelivery, killed processes, a stopped service.
+
+Each test runs the services as real processes (started the way `soesmart up` does)
+in a RabbitMQ vhost of its own, and checks that nothing was lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from soesmart.contracts import RatingRecorded, Source, Support
+from tests.support.bus import dead_letters, publish_event, publish_raw
+from tests.support.infra import create_vhost, delete_vhost, eventually
+from tests.support.network import Network
+
+CODE = "VEP-RAD-02"
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[Network]:
+    vhost, url = create_vhost()
+    net = Network(data_dir=tmp_path, broker_url=url, vhost=vhost)
+    yield net
+    net.stop()
+    delete_vhost(vhost)
+
+
+def rating_event(town: str = "soest", version: int = 1, rating_id: uuid.UUID | None = None,
+                 effectiveness: int = 4) -> RatingRecorded:
+    return RatingRecorded(source=Source(service="participation", town=town), town=town,
+                          consultation_id=uuid.UUID(int=7), rating_id=rating_id or uuid.uuid4(),
+                          measure_code=CODE, effectiveness=effectiveness, support=Support.YES,
+                          version=version)
+
+
+def answers(network: Network, town: str = "soest") -> int:
+    result = network.results_for(CODE)
+    return (result or {}).get("towns", {}).get(town, {}).get("answers", 0)
+
+
+def test_a_malformed_event_goes_to_the_dead_letter_queue_and_the_consumer_goes_on(
+    network: Network,
+) -> None:
+    network.start(only=["measures", "gateway"])
+    # Given three broken messages on the measures service's route
+    publish_raw(network.broker_url, "participation.soest.RatingRecorded", b"\xff not json")
+    publish_raw(network.broker_url, "participation.soest.RatingRecorded",
+                json.dumps({"type": "RatingRecorded", "rating_id": "nope"}))
+    publish_raw(network.broker_url, "participation.soest.RatingRecorded",
+                json.dumps({"type": "NoSuchEvent"}))
+    # When a good one follows
+    publish_event(network.broker_url, rating_event())
+
+    # Then the good one is counted and the broken ones wait in the dead-letter queue with why
+    eventually(lambda: answers(network) == 1, timeout=10, message="the good event is counted")
+    letters = eventually(lambda: (d := dead_letters(network.broker_url)) and len(d) == 3 and d,
+                         timeout=10, message="three dead letters")
+    errors = [d["headers"]["x-error"] for d in letters]
+    assert all(d["headers"]["x-failed-by"] == "measures.events" for d in letters)
+    assert any("JSON" in e or "decode" in e.lower() for e in errors), errors
+    assert any("validation" in e.lower() for e in errors), errors
+    assert any("unknown event type" in e for e in errors), errors
+    network.assert_alive()
+
+
+def test_an_rpc_request_without_reply_to_is_dead_lettered_not_fatal(network: Network) -> None:
+    network.start(only=["measures", "gateway"])
+    publish_raw(network.broker_url, "measures.ping", json.dumps({"args": [], "kwargs": {}}),
+                exchange="nameko-rpc")
+    letters = eventually(lambda: dead_letters(network.broker_url), timeout=10,
+                         message="the request is dead-lettered")
+    assert "reply_to" in letters[0]["headers"]["x-error"]
+    network.assert_alive()
+    assert network.get("/api/v1/measures").status_code == 200
+
+
+def test_a_redelivered_or_repeated_event_is_counted_once(network: Network) -> None:
+    network.start(only=["measures", "gateway"])
+    event = rating_event()
+    for _ in range(3):
+        publish_event(network.broker_url, event)
+    newer = rating_event(version=2, rating_id=event.rating_id, effectiveness=1)
+    publish_event(network.broker_url, newer)
+    publish_event(network.broker_url, event)  # the old version, late
+
+    def settled() -> dict | None:
+        soest = ((network.results_for(CODE) or {}).get("towns") or {}).get("soest")
+        return soest if soest and soest["effectiveness_mean"] == 1.0 else None
+
+    soest = eventually(settled, timeout=10, message="the newest version wins")
+    assert soest["answers"] == 1
+
+
+def test_killing_the_regional_service_mid_stream_loses_and_doubles_nothing(
+    network: Network,
+) -> None:
+    network.start(only=["measures", "gateway"])
+    # Given 400 rating events waiting in the durable queue
+    events = [rating_event(town="arnsberg") for _ in range(400)]
+    for e in events:
+        publish_event(network.broker_url, e)
+    eventually(lambda: answers(network, "arnsberg") > 0, timeout=20,
+               message="the service starts counting")
+
+    # When the process is killed without warning while it works, and started again
+    network.stop_service("measures", signal.SIGKILL)
+    network.start_service("measures")
+
+    # Then every rating is counted exactly once
+    eventually(lambda: answers(network, "arnsberg") == 400, timeout=60,
+               message="all 400 counted after the restart")
+    assert answers(network, "arnsberg") == 400
+
+
+def test_a_town_takes_ratings_while_the_regional_services_are_down_and_catches_up(
+    network: Network,
+) -> None:
+    network.start()
+    eventually(lambda: CODE in network.get("/stadt/soest").text, timeout=20,
+               message="the replica has the measure")
+    # Given the regional services are stopped
+    network.stop_service("measures")
+    network.stop_service("notifications")
+
+    # When citizens keep rating in Soest
+    for _ in range(20):
+        r = network.post("/api/v1/towns/soest/ratings",
+                         json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
+                               "support": "yes"})
+        assert r.status_code == 201, r.text
+    assert "Radweg auf der ehemaligen Bahntrasse" in network.get("/stadt/soest").text
+    assert network.get("/api/v1/results").status_code == 503
+
+    # Then, once the regional service is back, it has every one of them
+    network.start_service("measures")
+    eventually(lambda: network.get("/api/v1/results").status_code == 200
+               and answers(network) == 20, timeout=30, message="the region catches up")
+
+
+def test_a_stopped_service_gives_a_clear_503_and_the_expired_command_never_runs(
+    network: Network,
+) -> None:
+    network.start(only=["measures", "participation/olpe", "gateway"])
+    # Given Olpe's instance is stopped (its RPC queue stays, with no consumer)
+    network.stop_service("participation/olpe")
+
+    # When a citizen sends a rating
+    r = network.post("/api/v1/towns/olpe/ratings",
+                     json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
+                           "effectiveness": 5})
+
+    # Then the gateway answers 503 within its deadline, in the one error shape
+    assert r.status_code == 503
+    assert r.json()["error"] == "SERVICE_UNAVAILABLE"
+    assert r.headers.get("Retry-After")
+
+    # And when Olpe comes back, the command whose caller gave up is not carried out
+    network.start_service("participation/olpe")
+    network.wait_ready(["participation/olpe"])
+    ok = network.post("/api/v1/towns/olpe/ratings",
+                      json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
+                            "effectiveness": 1})
+    assert ok.status_code == 201
+    eventually(lambda: answers(network, "olpe") >= 1, timeout=10, message="Olpe counts again")
+    assert answers(network, "olpe") == 1
+    assert network.results_for(CODE)["towns"]["olpe"]["effectiveness_distribution"]["5"] == 0
