@@ -7,7 +7,9 @@ in a RabbitMQ vhost of its own, and checks that nothing was lost or counted twic
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +172,41 @@ def test_a_stopped_service_gives_a_clear_503_and_the_expired_command_never_runs(
     eventually(lambda: answers(network, "olpe") >= 1, timeout=10, message="Olpe counts again")
     assert answers(network, "olpe") == 1
     assert network.results_for(CODE)["towns"]["olpe"]["effectiveness_distribution"]["5"] == 0
+
+
+def _rate_until_accepted(network: Network, town: str, deadline: float = 60) -> None:
+    body = {"measure_code": CODE, "participant_id": str(uuid.uuid4()), "effectiveness": 3}
+
+    def accepted() -> bool:
+        try:
+            r = network.post(f"/api/v1/towns/{town}/ratings", json=body)
+        except Exception:  # noqa: BLE001 - the gateway may be reconnecting
+            return False
+        assert r.status_code in (200, 201, 503), r.text
+        return r.status_code in (200, 201)
+
+    eventually(accepted, timeout=deadline, interval=0.5, message="a rating is accepted")
+
+
+@pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs a local RabbitMQ to restart")
+def test_a_broker_restart_loses_no_rating_and_counts_none_twice(network: Network) -> None:
+    network.start(only=["measures", "participation/menden", "gateway"])
+    for _ in range(30):
+        _rate_until_accepted(network, "menden")
+
+    # When the broker stops and starts again (durable queues, persistent messages)
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+    try:
+        r = network.post("/api/v1/towns/menden/ratings",
+                         json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
+                               "effectiveness": 3})
+        assert r.status_code == 503  # said clearly, not hung
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+
+    # Then the services reconnect by themselves and every accepted rating counts once
+    for _ in range(30):
+        _rate_until_accepted(network, "menden")
+    eventually(lambda: answers(network, "menden") == 60, timeout=60,
+               message="all 60 accepted ratings are counted")
+    network.assert_alive()
