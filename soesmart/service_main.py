@@ -3,7 +3,12 @@
 eventlet must patch the standard library before anything else is imported.
 """
 
-import eventlet
+import warnings
+
+# eventlet announces its maintenance mode on import; nameko 2.14 depends on it.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
