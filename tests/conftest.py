@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from tests.support.infra import (
     delete_vhost,
     drop_postgres_database,
 )
+
+if TYPE_CHECKING:
+    from tests.support.smtp import SmtpServer
 
 TIERS = ("unit", "integration", "system")
 
@@ -57,7 +61,7 @@ def settings(tmp_path: Path, vhost: tuple[str, str], database_url: str) -> Setti
 
 
 @pytest.fixture
-def smtp_server() -> Iterator["SmtpServer"]:
+def smtp_server() -> Iterator[SmtpServer]:
     from tests.support.smtp import SmtpServer
 
     server = SmtpServer().start()

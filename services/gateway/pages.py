@@ -18,7 +18,7 @@ from services.gateway.backend import Backend, town_or_404, validation_details
 from services.gateway.errors import ApiError
 from services.gateway.texts import text
 from soesmart.config import Settings
-from soesmart.contracts import RateMeasure, Subscribe
+from soesmart.contracts import RateMeasure, Subscribe, Support
 from soesmart.i18n import LANGUAGES, label
 from soesmart.towns import towns
 
@@ -128,7 +128,7 @@ def rate_form(page: Page, backend: Backend, town: str) -> Response:
             measure_code=code,
             participant_id=page.ensure_participant(),
             effectiveness=int(form["effectiveness"]) if form.get("effectiveness") else None,
-            support=form.get("support") or None,
+            support=Support(form["support"]) if form.get("support") else None,
             reason=form.get("reason") or None,
         )
     except (ValidationError, ValueError) as exc:
@@ -149,8 +149,9 @@ def subscribe_form(page: Page, backend: Backend) -> Response:
     page.check_csrf()
     form = page.request.form
     try:
-        cmd = Subscribe(email=form.get("email", ""), measure_code=form.get("measure_code", ""),
-                        language=page.lang)
+        cmd = Subscribe.model_validate({"email": form.get("email", ""),
+                                        "measure_code": form.get("measure_code", ""),
+                                        "language": page.lang})
     except ValidationError as exc:
         raise ApiError("VALIDATION_FAILED", "Bitte geben Sie eine gültige E-Mail-Adresse an.",
                        validation_details(exc)) from None

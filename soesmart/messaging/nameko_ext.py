@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import traceback
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import eventlet
-from kombu import Connection, Producer
+from kombu import Connection
 from kombu.pools import producers
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, Entrypoint
@@ -262,7 +261,7 @@ class RpcClient:
                 result = reply.result()
         except UnknownService:
             raise ServiceUnavailable(service, "not running") from None
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise ServiceUnavailable(service, f"broker unreachable ({exc})") from None
         return RpcReply.model_validate(result)
 

@@ -41,6 +41,8 @@ def test_an_unknown_town_is_an_error() -> None:
 
 
 def test_unsafe_slugs_are_refused(tmp_path: Path) -> None:
-    (tmp_path / "t.toml").write_text('[[town]]\nslug = "../etc"\nname = "x"\npopulation = 1\npostcodes = []\n')
+    (tmp_path / "t.toml").write_text(
+        '[[town]]\nslug = "../etc"\nname = "x"\npopulation = 1\npostcodes = []\n'
+    )
     with pytest.raises(ValueError):
         load_towns(tmp_path / "t.toml")

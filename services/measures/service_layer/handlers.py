@@ -21,18 +21,19 @@ from soesmart import demo
 from soesmart.config import Settings
 from soesmart.contracts import (
     ChangeMeasureStatus,
+    MeasureDetail,
     MeasurePublished,
     MeasureResults,
     MeasureStatus,
     MeasureStatusChanged,
     MeasureSummary,
+    Programme,
     RatingRecorded,
     RegionalResults,
     Source,
     StatusEntry,
     Support,
     Tally,
-    MeasureDetail,
 )
 from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
 from soesmart.storage import make_engine, migrate
@@ -98,7 +99,7 @@ class MeasuresApp:
                 events.append(
                     MeasurePublished(
                         source=SOURCE, code=m.code, title=m.title, summary=m.summary,
-                        programme=m.programme, field_of_action=m.field_of_action,
+                        programme=Programme(m.programme), field_of_action=m.field_of_action,
                         status=MeasureStatus.IN_CONSULTATION, towns=m.towns, revision=1,
                     )
                 )
@@ -243,7 +244,10 @@ class MeasuresApp:
     # ------------------------------------------------------------------ results
     def regional_results(self) -> RegionalResults:
         with self.engine.connect() as conn:
-            titles = dict(conn.execute(select(t.measures.c.code, t.measures.c.title)).all())
+            titles: dict[str, str] = {
+                code: title
+                for code, title in conn.execute(select(t.measures.c.code, t.measures.c.title))
+            }
             rows = conn.execute(select(t.tallies)).mappings().all()
         per_measure: dict[str, dict[str, Tally]] = {}
         totals: dict[str, dict[str, int]] = {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 import smtplib
-import socket
 import ssl
 import threading
 import uuid
@@ -91,7 +90,7 @@ class SmtpTransport(MailTransport):
                     if 400 <= exc.smtp_code < 500:
                         raise TemporaryMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
                     raise PermanentMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-                except (OSError, socket.timeout, smtplib.SMTPException) as exc:
+                except (TimeoutError, OSError, smtplib.SMTPException) as exc:
                     self._drop()
                     raise TemporaryMailFailure(str(exc)) from exc
                 if refused:

@@ -20,6 +20,7 @@ from services.notifications.adapters.mail import (
     transport_from_settings,
 )
 from services.notifications.adapters.mails import (
+    ComposedMail,
     build_message,
     compose,
     new_token,
@@ -240,7 +241,7 @@ class NotificationsApp:
             message = build_message(
                 sender_name=SENDER_NAME, sender_address=self.settings.mail_from,
                 recipient=row["recipient"],
-                mail=_Stored(row["subject"], row["text_body"] or "", row["html_body"] or ""),
+                mail=ComposedMail(row["subject"], row["text_body"] or "", row["html_body"] or ""),
                 unsubscribe_url=row["unsubscribe_url"],
                 unsubscribe_post_url=(
                     row["unsubscribe_url"].replace("/abo/abmelden", "/abo/abmelden/one-click")
@@ -301,7 +302,3 @@ class NotificationsApp:
             ).mappings().all()
         return [dict(r) for r in rows]
 
-
-class _Stored:
-    def __init__(self, subject: str, text: str, html: str) -> None:
-        self.subject, self.text, self.html = subject, text, html

@@ -218,7 +218,7 @@ class ParticipationApp:
                 [
                     RatingRecorded(
                         source=self.source, town=self.town.slug,
-                        consultation_id=consultation.id, rating_id=rating_id,
+                        consultation_id=uuid.UUID(consultation.id), rating_id=uuid.UUID(rating_id),
                         measure_code=cmd.measure_code, effectiveness=cmd.effectiveness,
                         support=cmd.support, version=version,
                     )
