@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from services.measures.domain.model import MeasureNotFound, TransitionNotAllowed
 from services.measures.service_layer.handlers import MeasuresApp
 from soesmart.config import Settings
 from soesmart.contracts import (
@@ -19,7 +20,6 @@ from soesmart.contracts import (
     Source,
     Support,
 )
-from services.measures.domain.model import MeasureNotFound, TransitionNotAllowed
 
 CODE = "VEP-RAD-02"
 
