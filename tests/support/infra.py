@@ -33,7 +33,7 @@ def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 
             result = check()
             if result:
                 return result
-        except AssertionError as exc:
+        except (AssertionError, OSError) as exc:  # OSError: also requests' connection errors
             last_error = exc
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} within {timeout}s" + (f": {last_error}" if last_error else ""))
