@@ -183,10 +183,31 @@ def unsubscribe_form(page: Page, backend: Backend) -> Response:
                        message=page.t("unsubscribed"))
 
 
+# Field names of the wire contracts as a person reads them on a form.
+FIELD_TEXT = {
+    "effectiveness": "q_effective",
+    "support": "q_support",
+    "reason": "reason",
+    "email": "email",
+}
+
+
+def _same_site_referrer(page: Page) -> str | None:
+    """Where the person came from, if it was one of our pages (for a "back" link)."""
+    ref = page.request.referrer or ""
+    host = page.request.host_url
+    if ref.startswith(host) and not ref.startswith(host + "api/"):
+        return "/" + ref[len(host):]
+    return None
+
+
 def error_page(page: Page, exc: ApiError) -> Response:
-    if exc.status == 404:
-        message = exc.message or page.t("not_found")
-    else:
-        message = exc.message
+    message = exc.message or page.t("not_found") if exc.status == 404 else exc.message
+    fields = []
+    for d in exc.details:
+        key = FIELD_TEXT.get(str(d.get("field", "")))
+        if key and page.t(key) not in fields:
+            fields.append(page.t(key))
     return page.render("message.html", status=exc.status, heading=page.t("error_heading"),
-                       message=message, details=exc.details, is_error=True)
+                       message=message, fields=fields, back=_same_site_referrer(page),
+                       is_error=True)

@@ -57,6 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "unsubscribed": {"de": "Sie erhalten zu dieser Maßnahme keine E-Mails mehr.", "en": "You will receive no more emails about this measure."},
     "not_found": {"de": "Diese Seite gibt es nicht.", "en": "This page does not exist."},
     "back_home": {"de": "Zur Startseite", "en": "To the start page"},
+    "back": {"de": "Zurück zur vorigen Seite", "en": "Back to the previous page"},
+    "fields_affected": {"de": "Bitte prüfen Sie:", "en": "Please check:"},
     "demo_note": {"de": "Demo-Daten: Die Maßnahmen sind Beispiele.", "en": "Demo data: the measures are examples."},
     "footer": {"de": "Eine Beteiligungsplattform der Städte Soest, Arnsberg, Bad Berleburg, Menden und Olpe.",
                "en": "A participation platform of the towns Soest, Arnsberg, Bad Berleburg, Menden and Olpe."},

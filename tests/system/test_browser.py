@@ -1,0 +1,287 @@
+"""The pages as a person meets them in a real browser: headless Chromium, keyboard and mouse.
+
+The whole network runs as real processes in a fresh vhost (no SMTP: mails become .eml
+files). Chromium is Debian's (/usr/bin/chromium); axe-core comes from the
+axe-playwright-python package, so nothing is fetched while the tests run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.infra import eventually
+from tests.support.network import Network
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TOWNS = ["soest", "arnsberg", "bad-berleburg", "menden", "olpe"]
+CODE = "VEP-RAD-01"  # on Soest's open consultation in the demo data
+TITLE = "Velorouten West, Südwest und Nordwest"
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    from tests.support.infra import create_vhost, delete_vhost
+
+    vhost, url = create_vhost()
+    net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost)
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+        delete_vhost(vhost)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"headless Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    axe = pytest.importorskip("axe_playwright_python",
+                              reason="axe-playwright-python ships axe-core")
+    return (Path(axe.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def page(browser: Any, network: Network) -> Iterator[Any]:
+    """A fresh person: own cookies, German browser, the site's CSP in force."""
+    context = browser.new_context(base_url=network.url, locale="de-DE")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def audit_page(browser: Any, network: Network) -> Iterator[Any]:
+    """Like `page`, but the CSP (script-src 'self') is bypassed so axe-core can be injected."""
+    context = browser.new_context(base_url=network.url, locale="de-DE", bypass_csp=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _open_town(page: Any, slug: str) -> None:
+    """Open a town's page, reloading until its consultation lists measures (demo seeding)."""
+    def listed() -> bool:
+        response = page.goto(f"/stadt/{slug}")
+        assert response is not None and response.status == 200, f"/stadt/{slug} answered"
+        return page.get_by_role("article").count() > 0
+
+    eventually(listed, timeout=20, interval=0.5, message=f"the page of {slug} lists measures")
+
+
+def _axe_violations(page: Any, axe_script: str) -> list[dict[str, Any]]:
+    page.evaluate(axe_script)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        WCAG_TAGS,
+    )
+    return result["violations"]
+
+
+def _describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"]:
+            lines.append(f"    {node['target']}: {node.get('failureSummary', '')!r}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- journey
+def test_a_citizen_rates_a_measure_in_soest_with_the_browser_and_the_region_counts_it(
+    page: Any, network: Network
+) -> None:
+    from playwright.sync_api import expect
+
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    # Given Soest's open consultation, and a citizen on the start page
+    eventually(lambda: CODE in network.get("/api/v1/towns/soest/consultations").text, timeout=20,
+               interval=0.3, message="Soest's consultation lists the measure")
+    before = (network.results_for(CODE) or {}).get("towns", {}).get("soest", {}).get("answers", 0)
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Die fünf Städte")
+
+    # When they follow the link to Soest
+    page.get_by_role("main").get_by_role("link", name="Soest", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/stadt/soest$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Soest")
+    measure = page.get_by_role("article", name=re.compile(re.escape(TITLE)))
+    expect(measure).to_be_visible()
+
+    # And answer both questions: the first with the mouse, the second with the keyboard
+    effectiveness = measure.get_by_role("group", name=re.compile("Wie zielführend"))
+    effectiveness.get_by_label("4", exact=True).click()
+    support = measure.get_by_role("group", name=re.compile("Würden Sie diese Maßnahme"))
+    support.get_by_role("radio", name="Ja", exact=True).focus()
+    page.keyboard.press("ArrowDown")  # the arrow keys move the choice within the group
+    expect(support.get_by_role("radio", name="Eher ja", exact=True)).to_be_checked()
+    expect(effectiveness.get_by_role("radio", name="4", exact=True)).to_be_checked()
+
+    # And send the form by the keyboard from its button
+    measure.get_by_role("button", name=re.compile("^Antwort speichern")).focus()
+    page.keyboard.press("Enter")
+
+    # Then the page confirms it in German, in a status region at the measure, in view
+    expect(page).to_have_url(re.compile(r"/stadt/soest\?gespeichert=VEP-RAD-01#m-VEP-RAD-01$"))
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("ist gespeichert")
+    expect(status).to_contain_text(TITLE)
+    expect(measure.get_by_role("status")).to_be_in_viewport()
+
+    # And the regional results show the rating under Soest
+    def counted() -> dict[str, Any] | None:
+        soest = (network.results_for(CODE) or {}).get("towns", {}).get("soest")
+        return soest if soest and soest["answers"] == before + 1 else None
+
+    soest = eventually(counted, timeout=10, message="the rating reaches the regional results")
+    assert soest is not None and soest["support"]["rather_yes"] >= 1
+
+    # When they switch the language with the link in the header
+    page.get_by_role("link", name=re.compile(r"^English")).click()
+
+    # Then the page is in English, the question too
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("group", name=re.compile("How effective is this measure?")).first
+           ).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Save answer")).first).to_be_visible()
+
+    # And nothing on the way was loaded from anyone but the network itself
+    assert requested, "the browser made requests"
+    foreign = [url for url in requested if not url.startswith(network.url + "/")]
+    assert not foreign, f"requests to third parties: {foreign}"
+    assert any(url.endswith("/static/style.css") for url in requested), "the own stylesheet loads"
+
+
+# ----------------------------------------------------------------------------- accessibility
+def _visit(path: str) -> Callable[[Any], None]:
+    def go(page: Any) -> None:
+        response = page.goto(path)
+        assert response is not None and response.status < 500, f"{path} answered"
+    return go
+
+
+def _town(slug: str) -> Callable[[Any], None]:
+    return lambda page: _open_town(page, slug)
+
+
+def _subscribed(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"/massnahmen/{CODE}")
+    page.get_by_label("E-Mail-Adresse").fill("barrierefrei@example.org")
+    page.get_by_role("button", name="Abonnieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bitte prüfen Sie Ihr Postfach")
+    expect(page.get_by_role("status")).to_be_visible()
+
+
+def _saved(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open_town(page, "soest")
+    measure = page.get_by_role("article", name=re.compile(re.escape(TITLE)))
+    measure.get_by_role("radio", name="5", exact=True).check()
+    measure.get_by_role("button", name=re.compile("^Antwort speichern")).click()
+    expect(page.get_by_role("status")).to_contain_text("gespeichert")
+
+
+def _form_error(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open_town(page, "menden")
+    page.get_by_role("button", name=re.compile("^Antwort speichern")).first.click()
+    expect(page.get_by_role("alert")).to_contain_text("mindestens eine der beiden Fragen")
+
+
+def _error(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    response = page.goto("/stadt/atlantis")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+PAGES: list[tuple[str, Callable[[Any], None]]] = [
+    ("start page", _visit("/")),
+    *[(f"town page {slug}", _town(slug)) for slug in TOWNS],
+    ("measure page", _visit(f"/massnahmen/{CODE}")),
+    ("subscribe done page", _subscribed),
+    ("confirm page", _visit("/abo/bestaetigen?token=xyz")),
+    ("unsubscribe page", _visit("/abo/abmelden?token=xyz")),
+    ("town page with a saved answer", _saved),
+    ("error page", _error),
+    ("form error page", _form_error),
+    ("English start page", _visit("/?lang=en")),
+]
+
+
+@pytest.mark.parametrize("reach", [p[1] for p in PAGES], ids=[p[0] for p in PAGES])
+def test_every_page_meets_wcag_2_1_a_and_aa_by_axe_core(
+    audit_page: Any, axe_script: str, reach: Callable[[Any], None]
+) -> None:
+    # Given a page as a person reaches it
+    reach(audit_page)
+
+    # When axe-core checks it against WCAG 2.0/2.1 A and AA
+    violations = _axe_violations(audit_page, axe_script)
+
+    # Then it finds nothing
+    assert not violations, f"{audit_page.url}:\n{_describe(violations)}"
+    # And no id is used twice (labels and anchors rely on them; axe 4.x no longer checks it)
+    duplicates = audit_page.evaluate(
+        "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
+        " seen[e.id] = (seen[e.id] || 0) + 1;"
+        " return Object.keys(seen).filter(id => seen[id] > 1); }"
+    )
+    assert not duplicates, f"{audit_page.url}: duplicate ids {duplicates}"
+
+
+def test_the_keyboard_reaches_the_content_first_by_the_skip_link(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    # Given a person on the start page who uses the keyboard
+    page.goto("/")
+
+    # When they press Tab once
+    page.keyboard.press("Tab")
+
+    # Then the skip link has the focus and is visible
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+
+    # When they follow it, the main content has the focus
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
