@@ -38,10 +38,20 @@ class Child:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
         self.proc = subprocess.Popen(
-            [sys.executable, "-W", "ignore::DeprecationWarning", "-m", ENTRY_MODULE, *self.args],
+            [sys.executable, "-m", ENTRY_MODULE, *self.args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         log.close()
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the supervisor dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def broker_reachable(url: str, timeout: float = 3.0) -> bool:
@@ -239,7 +249,7 @@ def _terminate(children: list[Child]) -> None:
 
 
 def cmd_run_service(args: argparse.Namespace) -> int:
-    cmd = [sys.executable, "-W", "ignore::DeprecationWarning", "-m", ENTRY_MODULE, args.kind]
+    cmd = [sys.executable, "-m", ENTRY_MODULE, args.kind]
     if args.town:
         cmd += ["--town", args.town]
     os.execv(sys.executable, cmd)

@@ -14,12 +14,15 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
 from soesmart.config import Settings  # noqa: E402
 from soesmart.registry import SERVICE_KINDS, build_service  # noqa: E402
 from soesmart.runtime import nameko_config  # noqa: E402
+
+STOP_DEADLINE = 10.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(build_service(args.kind, settings))
 
+    def _stop_within_deadline() -> None:
+        # A graceful stop waits for running workers and for the broker; if the broker
+        # is gone it would wait forever. After the deadline, kill; as a last resort, exit.
+        eventlet.spawn_after(STOP_DEADLINE + 5, os._exit, 1)
+        try:
+            with eventlet.Timeout(STOP_DEADLINE):
+                runner.stop()
+        except eventlet.Timeout:
+            logging.getLogger("soesmart").warning("graceful stop timed out; killing")
+            runner.kill()
+
     def _shutdown(signum, frame):  # type: ignore[no-untyped-def]
-        eventlet.spawn(runner.stop)
+        eventlet.spawn(_stop_within_deadline)
 
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)

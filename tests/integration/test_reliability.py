@@ -210,3 +210,14 @@ def test_a_broker_restart_loses_no_rating_and_counts_none_twice(network: Network
     eventually(lambda: answers(network, "menden") == 60, timeout=60,
                message="all 60 accepted ratings are counted")
     network.assert_alive()
+
+
+def test_a_service_stops_on_sigterm_even_when_its_broker_is_gone(network: Network) -> None:
+    network.start(only=["measures", "gateway"])
+    # Given the broker's vhost disappears under the running service
+    delete_vhost(network.vhost)
+    # When it is asked to stop, it stops (within its deadline) instead of retrying forever
+    child = network.children["measures"]
+    assert child.proc is not None
+    child.proc.send_signal(signal.SIGTERM)
+    child.proc.wait(timeout=30)

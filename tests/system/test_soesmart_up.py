@@ -47,9 +47,8 @@ def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, Path]]:
         yield proc, f"http://127.0.0.1:{port}", tmp_path
     finally:
         if proc.poll() is None:
-            proc.kill()
-            for pid in children_of(proc.pid):
-                os.kill(pid, signal.SIGKILL)
+            proc.kill()  # its children get SIGTERM from the kernel (PR_SET_PDEATHSIG)
+            proc.wait()
         delete_vhost(vhost)
 
 
@@ -96,9 +95,26 @@ def test_soesmart_up_starts_the_network_restarts_a_crash_and_stops_cleanly(up) -
     eventually(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200,
                timeout=60, interval=0.5, message="the restarted gateway answers")
 
+    # When the supervisor itself is killed hard, its children do not live on as orphans
+    # (checked in test_children_do_not_outlive_a_killed_supervisor); here: a clean stop.
     # When the user stops it, every process ends
     children = list(children_of(proc.pid))
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_children_do_not_outlive_a_killed_supervisor(up) -> None:  # type: ignore[no-untyped-def]
+    proc, base, _ = up
+    read_until(proc, "Stop with Ctrl+C.")
+    children = list(children_of(proc.pid))
+    assert children
+    proc.kill()
+    proc.wait()
+
+    def all_gone() -> bool:
+        return all(not Path(f"/proc/{pid}").exists()
+                   or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z" for pid in children)
+
+    eventually(all_gone, timeout=30, message="every child ends with its supervisor")

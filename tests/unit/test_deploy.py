@@ -129,7 +129,7 @@ def test_every_other_service_kind_runs_in_exactly_one_container(
 def test_the_dockerfile_entrypoint_runs_the_registry_entry_module() -> None:
     # The same process `soesmart run-service` execs.
     entrypoint = json.loads(dockerfile_instruction("ENTRYPOINT"))
-    assert entrypoint == ["python", "-W", "ignore::DeprecationWarning", "-m", ENTRY_MODULE]
+    assert entrypoint == ["python", "-m", ENTRY_MODULE]
 
 
 def test_the_image_runs_as_a_non_root_user() -> None:
