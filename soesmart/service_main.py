@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         "%(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("amqp").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # One log line per HTTP request costs a large share of the gateway's CPU;
+    # an access log belongs in the reverse proxy in front of it.
+    logging.getLogger("nameko.web.server").setLevel(logging.WARNING)
     if args.kind == "participation":
         towns().get(settings.town or "")  # fail early on an unknown town
     declare_all(settings.broker_url, towns())

@@ -24,10 +24,18 @@ from typing import Any
 import eventlet
 from kombu import Connection
 from kombu.pools import producers
+from nameko.amqp.publish import Publisher
 from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, Entrypoint
 from nameko.messaging import HeaderDecoder, QueueConsumer
-from nameko.rpc import ReplyListener, Rpc, RpcConsumer, ServiceProxy
+from nameko.rpc import (
+    ReplyListener,
+    Responder,
+    Rpc,
+    RpcConsumer,
+    ServiceProxy,
+    get_rpc_exchange,
+)
 
 from soesmart.contracts import Event, RpcReply, parse_event
 from soesmart.messaging.topology import DEAD_LETTER_EXCHANGE, QueueSpec
@@ -115,8 +123,29 @@ class SafeQueueConsumer(QueueConsumer):
         self.container.spawn_managed_thread(_do, identifier="dead-letter")
 
 
+class FastResponder(Responder):
+    """Replies without publisher confirms and not persisted.
+
+    A reply goes to a caller's transient queue and is worthless after the caller's
+    deadline; waiting for a confirm (and a disk write) per reply cost about a
+    sixth of a town instance's CPU per rating. A lost reply ends as a 503 at the
+    gateway, and commands are idempotent, so the caller may simply retry.
+    """
+
+    publisher_cls = partial(Publisher, use_confirms=False, delivery_mode=1)  # type: ignore[assignment]
+
+
 class SafeRpcConsumer(RpcConsumer):
     queue_consumer = SafeQueueConsumer()
+
+    def handle_result(self, message, result, exc_info):  # type: ignore[no-untyped-def]
+        responder = FastResponder(
+            self.queue_consumer.amqp_uri, get_rpc_exchange(self.container.config),
+            "json", message,
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
     def handle_message(self, body, message):  # type: ignore[no-untyped-def]
         if not message.properties.get("reply_to") or not message.properties.get(
@@ -252,8 +281,11 @@ class RpcClient:
         return RpcClient(self._worker_ctx, self._reply_listener, timeout)
 
     def call(self, service: str, method: str, **kwargs: Any) -> RpcReply:
+        # The request expires with the deadline, so a service that comes back later
+        # never acts on it; it is not persisted, since it is worthless after that.
         proxy = ServiceProxy(
-            self._worker_ctx, service, self._reply_listener, expiration=self.timeout
+            self._worker_ctx, service, self._reply_listener, expiration=self.timeout,
+            delivery_mode=1,
         )
         try:
             with eventlet.Timeout(self.timeout, ServiceUnavailable(service)):

@@ -219,12 +219,14 @@ class OutboxRelay:
         broker_url: str,
         batch_size: int = 500,
         idle_wait: float = 0.25,
+        gather: float = 0.02,
     ) -> None:
         self.engine = engine
         self.outbox = outbox
         self.publisher = ConfirmingPublisher(broker_url)
         self.batch_size = batch_size
         self.idle_wait = idle_wait
+        self.gather = gather
         self._wake = threading.Event()
         self._stopping = threading.Event()
 
@@ -265,7 +267,10 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if published < self.batch_size:
-                self._wake.wait(self.idle_wait)
+                if self._wake.wait(self.idle_wait):
+                    # Woken by a commit: give concurrent commits a moment to join the
+                    # batch (one confirm wait and one UPDATE for all of them).
+                    self._stopping.wait(self.gather)
                 self._wake.clear()
 
     def stop(self) -> None:

@@ -35,7 +35,7 @@ from soesmart.contracts import (
     Support,
     Tally,
 )
-from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
+from soesmart.messaging.outbox import OutboxRelay, add_events
 from soesmart.storage import make_engine, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -193,10 +193,14 @@ class MeasuresApp:
 
     # ------------------------------------------------------------------ projection
     def record_rating(self, event: RatingRecorded) -> bool:
-        """Apply a town's rating event to the combined results; True if it moved them."""
+        """Apply a town's rating event to the combined results; True if it moved them.
+
+        Idempotent without recording event ids: the projection keeps the highest
+        `version` per `rating_id`, so a repeated or late event changes nothing. (With
+        a million ratings, a table of processed ids would only grow and cost a
+        second write per event.)
+        """
         with self.engine.begin() as conn:
-            if not claim_event(conn, t.processed_events, event):
-                return False
             return self._apply_rating(conn, event)
 
     def _apply_rating(self, conn: Connection, event: RatingRecorded) -> bool:
