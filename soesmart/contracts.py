@@ -106,9 +106,18 @@ class MeasurePublished(Event):
 
 
 class MeasureStatusChanged(Event):
+    """A coordinator moved a measure to another status (or reported progress).
+
+    Carries the measure's programme, field of action and towns so that consumers
+    can find everyone who follows it without asking the catalogue.
+    """
+
     event_type: ClassVar[str] = "MeasureStatusChanged"
     code: MeasureCode
     title: str
+    programme: Programme | None = None
+    field_of_action: str = ""
+    towns: tuple[TownSlug, ...] = ()
     old_status: MeasureStatus
     new_status: MeasureStatus
     note: str = ""

@@ -183,7 +183,9 @@ class MeasuresApp:
                 )
             )
             event = MeasureStatusChanged(
-                source=SOURCE, code=cmd.code, title=row["title"], old_status=old,
+                source=SOURCE, code=cmd.code, title=row["title"],
+                programme=Programme(row["programme"]), field_of_action=row["field_of_action"],
+                towns=_towns(row["towns"]), old_status=old,
                 new_status=cmd.status, note=cmd.note, progress=cmd.progress,
                 changed_by=cmd.changed_by, revision=revision,
             )
