@@ -3,6 +3,7 @@
 
 up:  ## start the whole network on localhost (all services, five towns, demo data, pages)
 	./scripts/bootstrap.sh
+	./scripts/ensure-infra.sh broker
 	.venv/bin/soesmart up
 
 test:  ## run the whole test suite (unit, integration, system) against real infrastructure

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure what the tests talk to is running: RabbitMQ (with its management API),
 # PostgreSQL, and for the browser and deployment tests Chromium and docker-compose.
+# With the argument `broker`, only RabbitMQ (what `make up` needs).
 # Installs from Debian's packages where something is missing and we are root.
 set -uo pipefail
 
@@ -28,6 +29,9 @@ if command -v rabbitmq-plugins >/dev/null 2>&1 && ! port_open 15672; then
   rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 || true
   wait_port 15672 60 || echo "management API not up; tests fall back to rabbitmqctl" >&2
 fi
+
+# `ensure-infra.sh broker`: only what `make up` needs.
+[ "${1:-}" = "broker" ] && exit 0
 
 # --- PostgreSQL -----------------------------------------------------------------------
 if ! port_open 5432; then
