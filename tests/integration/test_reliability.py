@@ -10,6 +10,7 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,14 @@ def test_a_malformed_event_goes_to_the_dead_letter_queue_and_the_consumer_goes_o
     assert any("validation" in e.lower() for e in errors), errors
     assert any("unknown event type" in e for e in errors), errors
     network.assert_alive()
+
+    # And an admin can read them with `soesmart dead-letters`, which leaves them in place
+    shown = subprocess.run([sys.executable, "-m", "soesmart.cli", "dead-letters"],
+                           env={**network.env()}, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.count('"failed_by": "measures.events"') == 3
+    assert "3 dead letter(s)" in shown.stderr
+    assert len(dead_letters(network.broker_url)) == 3
 
 
 def test_an_rpc_request_without_reply_to_is_dead_lettered_not_fatal(network: Network) -> None:
