@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
@@ -15,16 +15,11 @@ log = logging.getLogger(__name__)
 SETTINGS_KEY = "SOESMART_SETTINGS"
 
 
-class Application(Protocol):
-    """A service's wired application: handlers plus the loops that run beside them."""
-
-    def background_loops(self) -> list[Callable[[], None]]: ...
-
-    def stop(self) -> None: ...
-
-
 class AppProvider(DependencyProvider):
     """Builds the application once per container and runs its loops (outbox relay, sender).
+
+    The factory returns an object with `background_loops() -> list[callable]` and
+    `stop()`: a service's wired use cases plus the loops that run beside them.
 
     Handlers get the application itself; it is safe to share because each
     handler call opens its own transaction.

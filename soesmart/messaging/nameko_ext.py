@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from datetime import UTC, datetime
@@ -327,9 +326,6 @@ def invalid(exc: Any) -> dict[str, Any]:
     return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.", details)
 
 
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
 
 __all__ = [
     "EventConsumer",
@@ -341,7 +337,6 @@ __all__ = [
     "dead_letter",
     "event_consumer",
     "invalid",
-    "json_dumps",
     "ok",
     "refuse",
     "rpc",
