@@ -4,6 +4,7 @@
     soesmart run-service KIND   one service process (what compose and `up` start)
     soesmart towns              the configured towns
     soesmart dead-letters       what landed in the dead-letter queue, and why
+    soesmart rebuild-results    rebuild the combined results from the towns' own ratings
 """
 
 from __future__ import annotations
@@ -301,6 +302,68 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_results(args: argparse.Namespace) -> int:
+    """Rebuild the combined results projection from every town's stored ratings.
+
+    Runs beside the measures service, on its database (SOESMART_DATABASE_URL or the
+    default SQLite file), and pages through each town's `export_ratings` over RPC.
+    Every town must answer before anything is dropped: a rebuild never leaves a
+    town out. Live rating events keep flowing meanwhile; the projection keeps the
+    highest version per rating, so they and the replay agree whatever the order.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.measures.service_layer.handlers import MeasuresApp
+    from soesmart.contracts import RatingsPage, RpcReply
+
+    settings = Settings().model_copy(update={"demo": False})
+    selected = [towns().get(slug) for slug in args.town] if args.town else list(towns())
+    app = MeasuresApp(settings)
+    totals: dict[str, int] = {}
+    started = time.monotonic()
+    config = {"AMQP_URI": settings.broker_url, "serializer": "json"}
+    with ClusterRpcProxy(config, timeout=max(settings.rpc_timeout, 30.0)) as cluster:
+
+        def call(service: str, method: str, **kwargs: object) -> object:
+            reply = RpcReply.model_validate(getattr(getattr(cluster, service), method)(**kwargs))
+            if not reply.ok:
+                raise SystemExit(f"{service}.{method} refused: {reply.error}")
+            return reply.data
+
+        for town in selected:
+            try:
+                call(town.service_name, "ping")
+            except Exception as exc:  # noqa: BLE001 - any failure: do not drop anything
+                print(f"{town.name} ({town.service_name}) does not answer ({exc!r}); "
+                      "nothing was changed.", file=sys.stderr)
+                return 1
+        if args.town:
+            for town in selected:
+                app.reset_projection(town.slug)
+        else:
+            app.reset_projection()  # also drops towns that have left the network
+        for town in selected:
+            after: str | None = None
+            count = 0
+            while True:
+                page = RatingsPage.model_validate(
+                    call(town.service_name, "export_ratings", after_id=after, limit=args.page_size)
+                )
+                app.replay_ratings(town.slug, page.items)
+                count += len(page.items)
+                if page.next_after is None:
+                    break
+                after = page.next_after
+            totals[town.slug] = count
+            print(f"{town.name}: {count} ratings replayed", flush=True)
+    print(f"Rebuilt the combined results from {sum(totals.values())} ratings of "
+          f"{len(totals)} town(s) in {time.monotonic() - started:.1f} s.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="soesmart", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -319,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     dl.add_argument("--limit", type=int, default=50)
     dl.add_argument("--requeue", action="store_true", help="publish them again to their route")
     dl.set_defaults(func=cmd_dead_letters)
+    rb = sub.add_parser("rebuild-results",
+                        help="rebuild the combined results from the towns' own ratings")
+    rb.add_argument("--town", action="append",
+                    help="only this town (e.g. one that just joined); may be repeated")
+    rb.add_argument("--page-size", type=int, default=2000)
+    rb.set_defaults(func=cmd_rebuild_results)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

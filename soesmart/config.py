@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="smtp://user:pass@host:port (smtps:// for TLS); unset: mails are .eml files",
     )
     mail_from: str = "beteiligung@soesmart.example"
+    # Immediate mails wait this long after the first news, so that a coordinator who
+    # changes 40 measures in a row sends each subscriber one mail, not 40.
+    mail_batch_seconds: float = 60.0
+    # SMTP connections used side by side. Helps when the relay answers slowly (latency);
+    # on loopback both ends are CPU-bound and 4 gave no more mails/s than 1.
+    mail_connections: int = Field(default=1, ge=1, le=32)
     town: str | None = None
     rpc_timeout: float = 5.0
     http_host: str = "127.0.0.1"
@@ -40,6 +46,8 @@ class Settings(BaseSettings):
     coordinator_token: str | None = None
     demo: bool = True
     max_body_bytes: int = 64 * 1024
+    # A whole catalogue file (about 260 rows with fact-sheet texts) is bigger than a form.
+    max_import_bytes: int = 4 * 1024 * 1024
     outbox_batch: int = 500
     log_level: str = "INFO"
 

@@ -167,6 +167,43 @@ class GatewayService:
     def api_unsubscribe(self, request: Request) -> Response:
         return api.unsubscribe(self.backend, self.app.settings, request)
 
+    # --- catalogue and combined results (measures)
+    @http("POST", "/api/v1/measures/import")
+    @json_route
+    def api_import_catalogue(self, request: Request) -> Response:
+        return api.import_catalogue(self.backend, self.app.settings, request)
+
+    @http("GET", "/api/v1/measures/export")
+    @json_route
+    def api_export_catalogue(self, request: Request) -> Response:
+        return api.export_catalogue(self.backend, request)
+
+    @http("GET", "/api/v1/results/top")
+    @json_route
+    def api_results_top(self, request: Request) -> Response:
+        return api.results_top(self.backend, self.app.settings, request)
+
+    @http("GET", "/api/v1/results/measures/<string:code>/towns")
+    @json_route
+    def api_results_compare_towns(self, request: Request, code: str) -> Response:
+        return api.results_compare_towns(self.backend, self.app.settings, request, code)
+
+    @http("GET", "/api/v1/results/disagreements")
+    @json_route
+    def api_results_disagreements(self, request: Request) -> Response:
+        return api.results_disagreements(self.backend, self.app.settings, request)
+
+    @http("GET", "/api/v1/results/participation")
+    @json_route
+    def api_results_participation(self, request: Request) -> Response:
+        return api.results_participation(self.backend, self.app.settings, request)
+
+    @http("GET", "/api/v1/results/export")
+    @json_route
+    def api_results_export(self, request: Request) -> Response:
+        return api.results_export(self.backend, self.app.settings, request)
+    # --- end of catalogue and combined results
+
     @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
     @json_route
     def api_not_found(self, request: Request, rest: str) -> Response:
@@ -224,6 +261,22 @@ class GatewayService:
         # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click"; no session, no CSRF.
         self.backend.call("notifications", "unsubscribe", token=request.args.get("token", ""))
         return json_response({"status": "unsubscribed"})
+
+    # --- subscriptions and mail (notifications)
+    @http("GET", "/abo/einstellungen")
+    @page_route
+    def preferences_page(self, page: pages.Page) -> Response:
+        return pages.preferences_page(page, self.backend)
+
+    @http("POST", "/abo/einstellungen")
+    @page_route
+    def preferences(self, page: pages.Page) -> Response:
+        return pages.preferences_form(page, self.backend)
+
+    @http("GET", "/api/v1/admin/deliveries")
+    @json_route
+    def api_delivery_log(self, request: Request) -> Response:
+        return api.delivery_log(self.backend, self.app.settings, request)
 
     @http("GET", "/static/<path:name>")
     def static(self, request: Request, name: str) -> Response:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -31,6 +33,12 @@ measures = Table(
     Column("revision", Integer, nullable=False, default=1),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Fact-sheet fields (migration 0002); server defaults fill the rows that existed before.
+    Column("description", Text, nullable=False, default="", server_default=""),
+    Column("co2_saving_t_per_year", Float, nullable=True),
+    Column("cost_class", String(20), nullable=True),
+    Column("responsible_body", String(200), nullable=False, default="", server_default=""),
+    Column("place", String(200), nullable=True),
 )
 
 status_history = Table(
@@ -57,6 +65,10 @@ rating_projection = Table(
     Column("support", String(20), nullable=True),
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The day this rating is counted on in `daily_participation`, and the version that
+    # day came from: when an earlier version arrives late, the count moves to its day.
+    Column("counted_day", Date, nullable=True),
+    Column("counted_version", Integer, nullable=True),
 )
 
 TALLY_COUNTERS = (
@@ -71,6 +83,16 @@ tallies = Table(
     Column("town", String(40), primary_key=True),
     *(Column(name, Integer, nullable=False, default=0) for name in TALLY_COUNTERS),
     UniqueConstraint("measure_code", "town", name="uq_tally"),
+)
+
+# New ratings per town and day: a rating counts once, on the (Europe/Berlin) day of
+# its first version; changing an answer later does not count again.
+daily_participation = Table(
+    "daily_participation",
+    metadata,
+    Column("town", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("ratings", Integer, nullable=False, default=0),
 )
 
 outbox = outbox_table(metadata)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from soesmart.contracts import MeasureStatus, Support
 
@@ -45,6 +47,21 @@ class MeasureNotFound(CatalogueError):
 
 class TransitionNotAllowed(CatalogueError):
     code = "STATUS_TRANSITION_NOT_ALLOWED"
+
+
+class ImportRefused(CatalogueError):
+    """A catalogue file with problems; nothing of it was applied."""
+
+    code = "CATALOGUE_IMPORT_INVALID"
+
+    def __init__(self, message: str, problems: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.details = problems
+
+
+def problem(row: int, column: str, text: str) -> dict[str, object]:
+    """One entry of an import report: where (spreadsheet row, column) and what."""
+    return {"row": row, "column": column, "problem": text}
 
 
 def check_transition(current: MeasureStatus, new: MeasureStatus) -> None:
@@ -102,3 +119,58 @@ def tally_delta(old: Answer | None, new: Answer | None) -> TallyDelta:
 def is_newer(stored_version: int | None, incoming_version: int) -> bool:
     """Only a higher version moves the tally: repeats and late arrivals change nothing."""
     return stored_version is None or incoming_version > stored_version
+
+
+# The towns are in Germany: a day of participation is a day on their clocks.
+LOCAL_TIME = ZoneInfo("Europe/Berlin")
+
+
+def local_day(moment: datetime) -> date:
+    if moment.tzinfo is None:  # SQLite hands back stored UTC times without their zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).date()
+
+
+@dataclass(frozen=True)
+class DayMove:
+    """How a rating's place in the per-day counts changes: -1 on `leave`, +1 on `enter`."""
+
+    leave: date | None
+    enter: date | None
+
+
+def day_move(stored_day: date | None, stored_version: int | None, stored: bool,
+             day: date, version: int) -> DayMove:
+    """Where a rating is counted per day when a version of it arrives.
+
+    A rating counts once, on the day of its first version. Events can arrive out of
+    order, so the projection remembers which version its day came from and moves the
+    count when an earlier version turns up. (A rating projected before days were
+    kept has no day yet: it is counted now, on the day at hand.)
+    """
+    if not stored:
+        return DayMove(None, day)
+    if stored_day is None:
+        return DayMove(None, day)
+    if stored_version is not None and version < stored_version and day != stored_day:
+        return DayMove(stored_day, day)
+    return DayMove(None, None)
+
+
+# ---------------------------------------------------------------------- coordinator figures
+def support_share(counters: dict[str, int]) -> tuple[int, float | None]:
+    """(support answers, share of yes + rather yes among them)."""
+    answers = sum(counters[c] for c in SUPPORT_COLUMNS.values())
+    if not answers:
+        return 0, None
+    return answers, (counters["sup_yes"] + counters["sup_rather_yes"]) / answers
+
+
+def effectiveness_mean(counters: dict[str, int]) -> float | None:
+    return counters["eff_sum"] / counters["eff_count"] if counters["eff_count"] else None
+
+
+def spread(values: list[float | None]) -> float | None:
+    """max - min of the known values; None with fewer than two."""
+    known = [v for v in values if v is not None]
+    return max(known) - min(known) if len(known) >= 2 else None

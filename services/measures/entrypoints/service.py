@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,6 +37,21 @@ class MeasuresService:
             return refuse(exc.code, str(exc))
 
     @rpc
+    def import_catalogue(self, content: str, format: str, imported_by: str) -> dict[str, Any]:
+        """Import a whole catalogue file (CSV or JSON text); all of it or nothing."""
+        try:
+            return ok(self.app.import_catalogue(content, format, imported_by).model_dump(mode="json"))
+        except CatalogueError as exc:
+            return refuse(exc.code, str(exc), getattr(exc, "details", None))
+
+    @rpc
+    def export_catalogue(self, format: str = "json") -> dict[str, Any]:
+        if format not in ("csv", "json"):
+            return refuse("VALIDATION_FAILED", "Format muss csv oder json sein.",
+                          [{"field": "format", "problem": "must be csv or json"}])
+        return ok(self.app.export_catalogue(format))
+
+    @rpc
     def change_status(self, command: dict[str, Any]) -> dict[str, Any]:
         try:
             cmd = ChangeMeasureStatus.model_validate(command)
@@ -48,8 +64,54 @@ class MeasuresService:
 
     @rpc
     def regional_results(self) -> dict[str, Any]:
-        return ok(self.app.regional_results().model_dump(mode="json"))
+        return ok(self.app.regional_results_wire())
+
+    @rpc
+    def top_measures(self, limit: int = 10, min_answers: int = 1,
+                     town: str | None = None) -> dict[str, Any]:
+        problems = _bounded(limit=(limit, 1, 500), min_answers=(min_answers, 1, 10**7))
+        if problems:
+            return problems
+        return ok(self.app.top_measures(limit, min_answers, town).model_dump(mode="json"))
+
+    @rpc
+    def compare_towns(self, code: str) -> dict[str, Any]:
+        try:
+            return ok(self.app.compare_towns(code).model_dump(mode="json"))
+        except CatalogueError as exc:
+            return refuse(exc.code, str(exc))
+
+    @rpc
+    def disagreements(self, limit: int = 10, min_answers: int = 20) -> dict[str, Any]:
+        problems = _bounded(limit=(limit, 1, 500), min_answers=(min_answers, 1, 10**7))
+        if problems:
+            return problems
+        return ok(self.app.disagreements(limit, min_answers).model_dump(mode="json"))
+
+    @rpc
+    def participation_per_day(self, since: str | None = None,
+                              town: str | None = None) -> dict[str, Any]:
+        try:
+            day = date.fromisoformat(since) if since else None
+        except ValueError:
+            return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
+                          [{"field": "since", "problem": "not an ISO date"}])
+        return ok(self.app.participation_per_day(day, town).model_dump(mode="json"))
+
+    @rpc
+    def results_csv(self) -> dict[str, Any]:
+        return ok(self.app.results_csv())
 
     @rpc
     def ping(self) -> dict[str, Any]:
         return ok("pong")
+
+
+def _bounded(**values: tuple[Any, int, int]) -> dict[str, Any] | None:
+    """A refusal naming every query parameter outside its range, or None."""
+    details = [
+        {"field": name, "problem": f"must be a whole number from {lo} to {hi}"}
+        for name, (value, lo, hi) in values.items()
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi
+    ]
+    return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.", details) if details else None

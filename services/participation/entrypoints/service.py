@@ -44,6 +44,14 @@ class ParticipationService:
         return ok(accepted.model_dump(mode="json"))
 
     @rpc
+    def export_ratings(self, after_id: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        """A page of this town's stored ratings, for rebuilding the combined results."""
+        if not isinstance(limit, int) or not 1 <= limit <= 10000:
+            return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.",
+                          [{"field": "limit", "problem": "must be a whole number from 1 to 10000"}])
+        return ok(self.app.export_ratings(after_id, limit).model_dump(mode="json"))
+
+    @rpc
     def ping(self) -> dict[str, Any]:
         return ok("pong")
 

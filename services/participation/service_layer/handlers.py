@@ -21,12 +21,14 @@ from soesmart.config import Settings
 from soesmart.contracts import (
     ConsultationView,
     Event,
+    ExportedRating,
     MeasurePublished,
     MeasureStatusChanged,
     MeasureSummary,
     RateMeasure,
     RatingAccepted,
     RatingRecorded,
+    RatingsPage,
     Source,
     Support,
 )
@@ -252,6 +254,29 @@ class ParticipationApp:
         return RatingAccepted(
             rating_id=rating_id, measure_code=cmd.measure_code, effectiveness=cmd.effectiveness,
             support=cmd.support, version=version, changed=True,
+        )
+
+    def export_ratings(self, after_id: str | None, limit: int) -> RatingsPage:
+        """Stored ratings ordered by id, `limit` after `after_id`: pages that stay stable
+        while citizens keep rating (a new rating lands on some later or earlier page,
+        and its event reaches the projection anyway)."""
+        r = t.ratings
+        query = select(r).order_by(r.c.id).limit(limit)
+        if after_id:
+            query = query.where(r.c.id > after_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return RatingsPage(
+            town=self.town.slug,
+            items=tuple(
+                ExportedRating(
+                    rating_id=row["id"], consultation_id=row["consultation_id"],
+                    measure_code=row["measure_code"], effectiveness=row["effectiveness"],
+                    support=row["support"], version=row["version"], created_at=row["created_at"],
+                )
+                for row in rows
+            ),
+            next_after=rows[-1]["id"] if len(rows) == limit else None,
         )
 
     # ------------------------------------------------------------------ replica
