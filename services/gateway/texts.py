@@ -65,6 +65,37 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_answer": {"de": "keine Angabe", "en": "no answer"},
     "your_answer": {"de": "Ihre Antwort", "en": "Your answer"},
     "measures_in": {"de": "Maßnahmen dieser Beteiligung", "en": "Measures of this consultation"},
+    # subscriptions and preferences
+    "email_invalid": {"de": "Bitte geben Sie eine gültige E-Mail-Adresse an, die E-Mails empfangen kann.",
+                      "en": "Please enter a valid email address that can receive email."},
+    "subscribe_what": {"de": "Worüber möchten Sie informiert werden?", "en": "What would you like to hear about?"},
+    "frequency": {"de": "Wie oft?", "en": "How often?"},
+    "freq_immediate": {"de": "Sofort (kurz nach jeder Neuigkeit)", "en": "Immediately (shortly after each update)"},
+    "freq_daily": {"de": "Einmal täglich als Zusammenfassung", "en": "Once a day as a summary"},
+    "freq_weekly": {"de": "Einmal wöchentlich als Zusammenfassung", "en": "Once a week as a summary"},
+    "scope_measure": {"de": "Maßnahme {code}", "en": "Measure {code}"},
+    "scope_field": {"de": "Alle Maßnahmen im Handlungsfeld {name}", "en": "All measures in the field of action {name}"},
+    "scope_town": {"de": "Beteiligungen und Maßnahmen in {name}", "en": "Consultations and measures in {name}"},
+    "scope_region": {"de": "Alle Maßnahmen der Region Südwestfalen", "en": "All measures of the region Südwestfalen"},
+    "scope_this_measure": {"de": "Nur diese Maßnahme", "en": "Only this measure"},
+    "town_subscribe_intro": {
+        "de": "Wir schreiben Ihnen, wenn sich bei den Maßnahmen dieser Stadt etwas ändert. Sie bestätigen "
+        "das Abonnement über einen Link in einer E-Mail und können es jederzeit mit einem Klick beenden.",
+        "en": "We write to you when something changes for this town's measures. You confirm by a link in "
+        "an email and can end it at any time with one click.",
+    },
+    "prefs_heading": {"de": "Ihre E-Mail-Einstellungen", "en": "Your email settings"},
+    "prefs_intro": {"de": "Einstellungen für {email}. Änderungen gelten ab sofort.",
+                    "en": "Settings for {email}. Changes take effect at once."},
+    "prefs_language": {"de": "Sprache der E-Mails", "en": "Language of the emails"},
+    "prefs_subscriptions": {"de": "Ihre Abonnements", "en": "Your subscriptions"},
+    "prefs_end_this": {"de": "Dieses Abonnement beenden", "en": "End this subscription"},
+    "prefs_save": {"de": "Einstellungen speichern", "en": "Save settings"},
+    "prefs_unsub_all": {"de": "Alle E-Mails abbestellen", "en": "Unsubscribe from all emails"},
+    "prefs_saved": {"de": "Ihre Einstellungen sind gespeichert.", "en": "Your settings are saved."},
+    "prefs_all_ended": {"de": "Sie erhalten von uns keine E-Mails mehr.", "en": "You will receive no more emails from us."},
+    "prefs_none": {"de": "Zu dieser Adresse gibt es keine laufenden Abonnements.",
+                   "en": "There are no active subscriptions for this address."},
 }
 
 

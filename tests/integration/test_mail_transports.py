@@ -102,3 +102,21 @@ def test_a_reused_connection_that_the_server_closed_is_reopened() -> None:
     finally:
         transport.close()
         server.stop()
+
+
+def test_a_rendered_message_arrives_whole_with_its_headers_and_umlauts(transport_and_inbox) -> None:  # type: ignore[no-untyped-def]
+    from services.notifications.adapters.mails import ComposedMail, render_raw
+
+    transport, inbox = transport_and_inbox
+    data = render_raw(sender_name="Bürgerbeteiligung Südwestfalen", sender_address="b@example.org",
+                      recipient="ziel@example.org", message_id="<id-1@example.org>",
+                      mail=ComposedMail("Grüße aus Bad Berleburg", "Umlaute: äöüß\n", "<p>ä</p>"),
+                      unsubscribe_url="http://x/abo/abmelden?token=t")
+    transport.send_raw("b@example.org", "ziel@example.org", data)
+    [received] = inbox()
+    assert received["Subject"] == "Grüße aus Bad Berleburg"
+    assert received["From"].addresses[0].display_name == "Bürgerbeteiligung Südwestfalen"
+    assert received["Message-ID"] == "<id-1@example.org>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received.get_body(("plain",)).get_content().strip() == "Umlaute: äöüß"
+    assert received.get_body(("html",)).get_content().strip() == "<p>ä</p>"

@@ -41,6 +41,7 @@ class Network:
             SOESMART_COORDINATOR_TOKEN=self.token,
             SOESMART_SECRET_KEY="system-test-secret",
             SOESMART_RPC_TIMEOUT="3",
+            SOESMART_MAIL_BATCH_SECONDS="1",  # the quiet period before immediate mails
             PYTHONUNBUFFERED="1",
         )
         if self.smtp_url:

@@ -240,6 +240,7 @@ PAGES: list[tuple[str, Callable[[Any], None]]] = [
     ("subscribe done page", _subscribed),
     ("confirm page", _visit("/abo/bestaetigen?token=xyz")),
     ("unsubscribe page", _visit("/abo/abmelden?token=xyz")),
+    ("preferences page with an unknown link", _visit("/abo/einstellungen?token=xyz")),
     ("town page with a saved answer", _saved),
     ("error page", _error),
     ("form error page", _form_error),

@@ -213,3 +213,43 @@ def test_without_smtp_the_mail_is_written_as_an_eml_file(
     finally:
         net.stop()
         delete_vhost(vhost)
+
+
+def test_a_town_subscriber_manages_their_settings_by_the_link_in_the_mail(
+    network: Network, smtp: SmtpServer
+) -> None:
+    address = f"einstellungen-{uuid.uuid4().hex[:6]}@example.org"
+    # Given a reserved domain is refused with a clear message, and a real one accepted
+    refused = network.post("/api/v1/subscriptions",
+                           json={"email": "a@rathaus.example", "scope_type": "region"})
+    assert refused.status_code == 422 and refused.json()["details"][0]["field"] == "email"
+    r = network.post("/api/v1/subscriptions",
+                     json={"email": address, "scope_type": "town", "scope_value": "menden",
+                           "frequency": "daily"})
+    assert r.status_code == 202, r.text
+    mail = eventually(lambda: smtp.to(address), timeout=10, message="confirmation arrives")[0]
+    token = re.search(r"token=(\S+)", text_of(mail)).group(1)
+    confirmed = network.post("/api/v1/subscriptions/confirm", json={"token": token}).json()
+
+    # When they open their settings page by the signed link and switch to weekly
+    link = f"/abo/einstellungen?token={confirmed['preferences_token']}"
+    page = network.get(link)
+    assert page.status_code == 200 and "Beteiligungen und Maßnahmen in Menden" in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    sub_id = re.search(r'name="freq-([^"]+)"', page.text).group(1)
+    saved = network.post("/abo/einstellungen", cookies=page.cookies,
+                         data={"csrf": csrf, "token": confirmed["preferences_token"],
+                               "language": "de", f"freq-{sub_id}": "weekly", "action": "save"})
+
+    # Then the change is saved, and a tampered link shows a clear page and changes nothing
+    assert saved.status_code == 200 and "gespeichert" in saved.text
+    assert 'value="weekly" selected' in saved.text
+    tampered = network.get(link[:-2] + "00")
+    assert tampered.status_code == 400 and "ungültig" in tampered.text
+
+    # And the coordinators can read the delivery log; nobody else can
+    log = network.get("/api/v1/admin/deliveries",
+                      headers={"Authorization": f"Bearer {network.token}"})
+    assert log.status_code == 200 and any(c["cause"] == "confirm_subscription"
+                                          for c in log.json()["counts"])
+    assert network.get("/api/v1/admin/deliveries").status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -65,13 +66,14 @@ def build_message(
     mail: ComposedMail,
     unsubscribe_url: str | None,
     unsubscribe_post_url: str | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = mail.subject
     msg["From"] = formataddr((sender_name, sender_address))
     msg["To"] = recipient
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain=sender_address.rsplit("@", 1)[-1])
+    msg["Message-ID"] = message_id or make_msgid(domain=sender_address.rsplit("@", 1)[-1])
     msg["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
         # RFC 8058: mail clients offer one-click unsubscribe with a POST to this URL.
@@ -80,6 +82,58 @@ def build_message(
     msg.set_content(mail.text, charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
     return msg
+
+
+def render_raw(
+    *,
+    sender_name: str,
+    sender_address: str,
+    recipient: str,
+    mail: ComposedMail,
+    message_id: str,
+    unsubscribe_url: str | None,
+    unsubscribe_post_url: str | None = None,
+) -> bytes:
+    """The same message as `build_message`, rendered directly to bytes (the fast path).
+
+    Non-ASCII header text becomes RFC 2047 encoded words, both bodies are base64
+    (UTF-8, lines of 76), so every line stays within the limits of RFC 5322.
+    """
+    boundary = "=_" + secrets.token_hex(16)
+    headers = [
+        ("Subject", _encoded_words(mail.subject)),
+        ("From", f"{_encoded_words(sender_name)} <{sender_address}>"),
+        ("To", recipient),
+        ("Date", format_datetime(datetime.now(UTC))),
+        ("Message-ID", message_id),
+        ("Auto-Submitted", "auto-generated"),
+    ]
+    if unsubscribe_url:
+        headers.append(("List-Unsubscribe", f"<{unsubscribe_post_url or unsubscribe_url}>"))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    headers += [("MIME-Version", "1.0"),
+                ("Content-Type", f'multipart/alternative; boundary="{boundary}"')]
+    lines = [f"{name}: {value}" for name, value in headers]
+    for subtype, body in (("plain", mail.text), ("html", mail.html)):
+        lines += ["", f"--{boundary}", f'Content-Type: text/{subtype}; charset="utf-8"',
+                  "Content-Transfer-Encoding: base64", "",
+                  base64.encodebytes(body.encode("utf-8")).decode("ascii").rstrip("\n")]
+    lines += ["", f"--{boundary}--", ""]
+    return "\r\n".join(lines).replace("\n", "\r\n").replace("\r\r\n", "\r\n").encode("ascii")
+
+
+def _encoded_words(text: str) -> str:
+    if text.isascii():
+        return text
+    data = text.encode("utf-8")
+    words, start = [], 0
+    while start < len(data):
+        end = min(len(data), start + 39)  # 39 bytes -> 52 base64 chars: a word fits a line
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never split a character
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode('ascii')}?=")
+        start = end
+    return "\r\n ".join(words)
 
 
 def new_token() -> str:

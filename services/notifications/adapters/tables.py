@@ -1,4 +1,4 @@
-"""Tables of the notifications service: subscriptions with consent, the mail queue."""
+"""Tables of the notifications service: subscriptions with consent, recipients, items, mail queue."""
 
 from __future__ import annotations
 
@@ -23,14 +23,16 @@ subscriptions = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("email", String(320), nullable=False),
-    Column("scope_type", String(20), nullable=False),  # measure (later: town, field, region)
+    Column("scope_type", String(20), nullable=False),  # measure, field_of_action, town, region
     Column("scope_value", String(60), nullable=False),
     Column("language", String(2), nullable=False, default="de"),
     Column("status", String(20), nullable=False),  # pending, confirmed, unsubscribed
+    Column("frequency", String(10), nullable=False, default="immediate",
+           server_default="immediate"),  # immediate, daily, weekly
     Column("confirm_token_hash", String(64), nullable=True, unique=True),
     Column("confirm_expires_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),  # consent: time + scope
     Column("confirmation_sent_at", DateTime(timezone=True), nullable=True),
     Column("unsubscribed_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("email", "scope_type", "scope_value", name="uq_subscription_scope"),
@@ -57,6 +59,45 @@ deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+# One row per address: the opaque id its preference and unsubscribe-all links are
+# signed with (never the address itself in a URL), its language, whether it bounces,
+# and when its last digests went out.
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("language", String(2), nullable=False, default="de"),
+    Column("bouncing_since", DateTime(timezone=True), nullable=True),
+    Column("bounce_reason", String(1000), nullable=True),
+    Column("last_daily_digest_at", DateTime(timezone=True), nullable=True),
+    Column("last_weekly_digest_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# What a person is still to hear about: one row per address and cause (the unique
+# key makes a redelivered event or a second matching scope harmless). Rows leave
+# this table in the same transaction that puts them into one bundled mail.
+notification_items = Table(
+    "notification_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(320), nullable=False),
+    Column("cause", String(80), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("subscription_id", String(36), nullable=False),
+    Column("frequency", String(10), nullable=False),
+    Column("area", String(200), nullable=False),
+    Column("measure_code", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("recipient", "cause", name="uq_item_recipient_cause"),
+    Index("ix_items_due", "frequency", "due_at"),
+    Index("ix_items_subscription", "subscription_id"),
 )
 
 processed_events = processed_events_table(metadata)
