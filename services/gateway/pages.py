@@ -184,9 +184,9 @@ def unsubscribe_page(page: Page) -> Response:
 
 def unsubscribe_form(page: Page, backend: Backend) -> Response:
     page.check_csrf()
-    backend.call("notifications", "unsubscribe", token=page.request.form.get("token", ""))
-    return page.render("message.html", heading=page.t("unsub_heading"),
-                       message=page.t("unsubscribed"))
+    ended = backend.call("notifications", "unsubscribe", token=page.request.form.get("token", ""))
+    key = "unsubscribed_all" if ended.get("scope_type") == "all" else "unsubscribed"
+    return page.render("message.html", heading=page.t("unsub_heading"), message=page.t(key))
 
 
 def _scope_label(page: Page, scope_type: str, scope_value: str) -> str:
