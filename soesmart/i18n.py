@@ -28,6 +28,12 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
         "soesmart_pilot": {"de": "soesmart-Pilotprojekt", "en": "soesmart pilot project"},
     },
+    "cost_class": {
+        "low": {"de": "gering (unter 50.000 €)", "en": "low (under €50,000)"},
+        "medium": {"de": "mittel (50.000 bis 500.000 €)", "en": "medium (€50,000 to €500,000)"},
+        "high": {"de": "hoch (500.000 € bis 5 Mio. €)", "en": "high (€500,000 to €5 million)"},
+        "very_high": {"de": "sehr hoch (über 5 Mio. €)", "en": "very high (over €5 million)"},
+    },
     "field_of_action": {
         "walking": {"de": "Fußverkehr", "en": "Walking"},
         "cycling": {"de": "Radverkehr", "en": "Cycling"},
