@@ -173,22 +173,12 @@ class EventConsumer(Entrypoint, HeaderDecoder):
 
     queue_consumer = SafeQueueConsumer()
 
-    def __init__(self, queue_spec: QueueSpec | None = None, **kwargs: Any) -> None:
-        self.queue_spec = queue_spec
-        self.queue = queue_spec.to_queue() if queue_spec is not None else None
-        super().__init__(**kwargs)
-
-    def bind_to(self, queue_spec: QueueSpec) -> None:
-        """Point this entrypoint at a queue chosen at start-up (per-town queues)."""
+    def __init__(self, queue_spec: QueueSpec, **kwargs: Any) -> None:
         self.queue_spec = queue_spec
         self.queue = queue_spec.to_queue()
+        super().__init__(**kwargs)
 
     def setup(self) -> None:
-        if self.queue is None:
-            spec = self.container.config.get("SOESMART_EVENT_QUEUE")
-            if spec is None:
-                raise RuntimeError("event_consumer needs a queue")
-            self.bind_to(spec)
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
@@ -217,7 +207,6 @@ class EventConsumer(Entrypoint, HeaderDecoder):
             self.queue_consumer.requeue_message(message)
 
     def _dead_letter(self, message: Any, error: BaseException | str) -> None:
-        assert self.queue is not None
         dead_letter(self.amqp_uri, message, error, failed_by=self.queue.name)
         self.queue_consumer.ack_message(message)
 
@@ -240,7 +229,6 @@ class EventConsumer(Entrypoint, HeaderDecoder):
     def _retry_later(self, message: Any, attempt: int, delay: float) -> None:
         # The original stays unacked while we wait: a crash now means redelivery.
         eventlet.sleep(delay)
-        assert self.queue is not None
         headers = dict(message.headers or {})
         headers[ATTEMPT_HEADER] = attempt
         conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})

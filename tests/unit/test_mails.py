@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from services.notifications.adapters.mails import build_message, compose, sign, verify
+import email
+import email.policy
+
+from services.notifications.adapters.mails import compose, render_raw, sign, verify
 
 
 def status_mail(lang: str = "de", note: str = "Beschluss vom 1. Dezember"):  # type: ignore[no-untyped-def]
@@ -30,15 +33,20 @@ def test_html_alternative_escapes_text_and_links_urls() -> None:
 
 
 def test_messages_carry_one_click_unsubscribe_headers_and_utf8() -> None:
-    msg = build_message(sender_name="Bürgerbeteiligung Soest", sender_address="b@soest.example",
-                        recipient="a@example.org", mail=status_mail(),
-                        unsubscribe_url="http://x/abo/abmelden?token=t",
-                        unsubscribe_post_url="http://x/abo/abmelden/one-click?token=t")
+    raw = render_raw(sender_name="Bürgerbeteiligung Soest", sender_address="b@soest.example",
+                     recipient="a@example.org", mail=status_mail(), message_id="<m1@soest.example>",
+                     unsubscribe_url="http://x/abo/abmelden?token=t",
+                     unsubscribe_post_url="http://x/abo/abmelden/one-click?token=t")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert msg["List-Unsubscribe"] == "<http://x/abo/abmelden/one-click?token=t>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert msg["Message-ID"] and msg["Date"]
-    assert msg.get_body(("plain",)).get_content_charset() == "utf-8"
-    assert msg.get_body(("html",)) is not None
+    assert msg["Message-ID"] == "<m1@soest.example>" and msg["Date"]
+    assert msg["From"].addresses[0].display_name == "Bürgerbeteiligung Soest"
+    assert msg["Subject"].startswith("Neuer Stand: ")
+    plain = msg.get_body(("plain",))
+    assert plain.get_content_charset() == "utf-8" and "Beschlossen" in plain.get_content()
+    assert "&lt;b&gt;" in msg.get_body(("html",)).get_content()
 
 
 def test_a_signed_link_cannot_be_reused_for_another_subscription() -> None:

@@ -15,7 +15,6 @@ from services.notifications.domain.model import (
     area_of,
     digest_due,
     group_by_town_and_measure,
-    immediate_due,
     one_per_recipient,
     scopes_following_measure,
 )
@@ -52,11 +51,6 @@ def test_a_town_subscriber_sees_news_under_their_town_others_under_the_measures_
     assert area_of("town", "olpe", ()) == "olpe"
     assert area_of("region", "all", ("soest", "menden")) == "soest,menden"
     assert area_of("measure", "VEP-RAD-02", ()) == ""
-
-
-def test_immediate_news_waits_for_the_quiet_period() -> None:
-    assert not immediate_due(T0 + timedelta(seconds=60), T0)
-    assert immediate_due(T0 + timedelta(seconds=60), T0 + timedelta(seconds=60))
 
 
 def test_a_digest_is_due_one_period_after_the_last_one() -> None:

@@ -9,8 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -58,32 +57,6 @@ def _html_paragraph(text: str) -> Markup:
     return Markup("").join(parts).replace("\n", Markup("<br>\n"))
 
 
-def build_message(
-    *,
-    sender_name: str,
-    sender_address: str,
-    recipient: str,
-    mail: ComposedMail,
-    unsubscribe_url: str | None,
-    unsubscribe_post_url: str | None = None,
-    message_id: str | None = None,
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = mail.subject
-    msg["From"] = formataddr((sender_name, sender_address))
-    msg["To"] = recipient
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = message_id or make_msgid(domain=sender_address.rsplit("@", 1)[-1])
-    msg["Auto-Submitted"] = "auto-generated"
-    if unsubscribe_url:
-        # RFC 8058: mail clients offer one-click unsubscribe with a POST to this URL.
-        msg["List-Unsubscribe"] = f"<{unsubscribe_post_url or unsubscribe_url}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(mail.text, charset="utf-8")
-    msg.add_alternative(mail.html, subtype="html", charset="utf-8")
-    return msg
-
-
 def render_raw(
     *,
     sender_name: str,
@@ -94,7 +67,10 @@ def render_raw(
     unsubscribe_url: str | None,
     unsubscribe_post_url: str | None = None,
 ) -> bytes:
-    """The same message as `build_message`, rendered directly to bytes (the fast path).
+    """A message with plain-text and HTML alternatives, rendered directly to bytes.
+
+    Building it with the `email` package cost about 20 ms per mail (header folding);
+    this is the sender's hot path.
 
     Non-ASCII header text becomes RFC 2047 encoded words, both bodies are base64
     (UTF-8, lines of 76), so every line stays within the limits of RFC 5322.

@@ -74,11 +74,6 @@ def area_of(scope_type: str, scope_value: str, event_towns: Sequence[str]) -> st
     return ",".join(event_towns)
 
 
-def immediate_due(first_due_at: datetime, now: datetime) -> bool:
-    """Immediate items wait a short quiet period from the first one, then leave together."""
-    return first_due_at <= now
-
-
 def digest_due(frequency: str, last_digest_at: datetime | None, since: datetime,
                now: datetime) -> bool:
     """At most one digest per period: due one period after the last (or after `since`)."""

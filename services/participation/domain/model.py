@@ -32,9 +32,6 @@ class EmptyAnswer(ParticipationError):
     code = "VALIDATION_FAILED"
 
 
-CONSULTATION_STATUSES = ("draft", "open", "closed", "results_published")
-
-
 @dataclass(frozen=True)
 class Consultation:
     id: str
