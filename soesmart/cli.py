@@ -5,6 +5,7 @@
     soesmart towns              the configured towns
     soesmart dead-letters       what landed in the dead-letter queue, and why
     soesmart rebuild-results    rebuild the combined results from the towns' own ratings
+    soesmart republish-catalogue  publish every measure again (after adding a town)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -302,6 +305,36 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def rpc_caller(settings: Settings, timeout: float = 30.0) -> Iterator[Callable[..., object]]:
+    """`call(service, method, **kwargs)` from a command line, over the broker."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from soesmart.contracts import RpcReply
+
+    config = {"AMQP_URI": settings.broker_url, "serializer": "json"}
+    with ClusterRpcProxy(config, timeout=max(settings.rpc_timeout, timeout)) as cluster:
+
+        def call(service: str, method: str, **kwargs: object) -> object:
+            reply = RpcReply.model_validate(getattr(getattr(cluster, service), method)(**kwargs))
+            if not reply.ok:
+                raise SystemExit(f"{service}.{method} refused: {reply.error}")
+            return reply.data
+
+        yield call
+
+
+def cmd_republish_catalogue(args: argparse.Namespace) -> int:
+    """Publish every measure again, e.g. so that a newly added town gets its replica."""
+    with rpc_caller(Settings()) as call:
+        count = call("measures", "republish_catalogue")
+    print(f"Published {count} measures again.")
+    return 0
+
+
 def cmd_rebuild_results(args: argparse.Namespace) -> int:
     """Rebuild the combined results projection from every town's stored ratings.
 
@@ -311,28 +344,15 @@ def cmd_rebuild_results(args: argparse.Namespace) -> int:
     town out. Live rating events keep flowing meanwhile; the projection keeps the
     highest version per rating, so they and the replay agree whatever the order.
     """
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     from services.measures.service_layer.handlers import MeasuresApp
-    from soesmart.contracts import RatingsPage, RpcReply
+    from soesmart.contracts import RatingsPage
 
     settings = Settings().model_copy(update={"demo": False})
     selected = [towns().get(slug) for slug in args.town] if args.town else list(towns())
     app = MeasuresApp(settings)
     totals: dict[str, int] = {}
     started = time.monotonic()
-    config = {"AMQP_URI": settings.broker_url, "serializer": "json"}
-    with ClusterRpcProxy(config, timeout=max(settings.rpc_timeout, 30.0)) as cluster:
-
-        def call(service: str, method: str, **kwargs: object) -> object:
-            reply = RpcReply.model_validate(getattr(getattr(cluster, service), method)(**kwargs))
-            if not reply.ok:
-                raise SystemExit(f"{service}.{method} refused: {reply.error}")
-            return reply.data
-
+    with rpc_caller(settings) as call:
         for town in selected:
             try:
                 call(town.service_name, "ping")
@@ -378,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--town")
     run.set_defaults(func=cmd_run_service)
     sub.add_parser("towns", help="list the configured towns").set_defaults(func=cmd_towns)
+    sub.add_parser(
+        "republish-catalogue", help="publish every measure again (after adding a town)"
+    ).set_defaults(func=cmd_republish_catalogue)
     dl = sub.add_parser("dead-letters", help="show the dead-letter queue")
     dl.add_argument("--limit", type=int, default=50)
     dl.add_argument("--requeue", action="store_true", help="publish them again to their route")

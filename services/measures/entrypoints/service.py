@@ -103,6 +103,10 @@ class MeasuresService:
         return ok(self.app.results_csv())
 
     @rpc
+    def republish_catalogue(self) -> dict[str, Any]:
+        return ok(self.app.republish_catalogue())
+
+    @rpc
     def ping(self) -> dict[str, Any]:
         return ok("pong")
 
