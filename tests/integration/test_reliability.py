@@ -79,6 +79,16 @@ def test_a_malformed_event_goes_to_the_dead_letter_queue_and_the_consumer_goes_o
     assert "3 dead letter(s)" in shown.stderr
     assert len(dead_letters(network.broker_url)) == 3
 
+    # And `--requeue` sends them back to their route (where they fail again, as they must)
+    first_failure = max(d["headers"]["x-failed-at"] for d in letters)
+    sent_back = subprocess.run([sys.executable, "-m", "soesmart.cli", "dead-letters", "--requeue"],
+                               env={**network.env()}, capture_output=True, text=True, timeout=60)
+    assert sent_back.returncode == 0 and "3 dead letter(s) sent back" in sent_back.stderr
+    eventually(lambda: (d := dead_letters(network.broker_url)) and len(d) == 3
+               and min(x["headers"]["x-failed-at"] for x in d) > first_failure,
+               timeout=10, message="the requeued messages went through the consumer again")
+    assert answers(network) == 1
+
 
 def test_an_rpc_request_without_reply_to_is_dead_lettered_not_fatal(network: Network) -> None:
     network.start(only=["measures", "gateway"])
