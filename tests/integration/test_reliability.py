@@ -240,3 +240,37 @@ def test_a_service_stops_on_sigterm_even_when_its_broker_is_gone(network: Networ
     assert child.proc is not None
     child.proc.send_signal(signal.SIGTERM)
     child.proc.wait(timeout=30)
+
+
+def test_a_failing_handler_is_retried_and_dead_lettered_only_when_it_keeps_failing(
+    network: Network, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    network.start(only=["measures", "gateway"])
+    db = sqlite3.connect(tmp_path / "measures.db", timeout=30)
+    log = network.children["measures"].log_path
+
+    # Given the projection's table is gone for a moment (a broken database)
+    db.execute("ALTER TABLE tallies RENAME TO tallies_away")
+    db.commit()
+    publish_event(network.broker_url, rating_event())
+    eventually(lambda: "attempt 1" in log.read_text(errors="replace"), timeout=10,
+               message="the handler fails and is retried")
+    # When it comes back before the retries run out, the rating is counted, once
+    db.execute("ALTER TABLE tallies_away RENAME TO tallies")
+    db.commit()
+    eventually(lambda: answers(network) == 1, timeout=20, message="the retry succeeds")
+
+    # When it stays broken, the event ends in the dead-letter queue with its error
+    db.execute("ALTER TABLE tallies RENAME TO tallies_away")
+    db.commit()
+    publish_event(network.broker_url, rating_event())
+    letters = eventually(lambda: dead_letters(network.broker_url), timeout=40,
+                         message="the event is dead-lettered after its attempts")
+    assert "after 5 attempts" in letters[0]["headers"]["x-error"]
+    db.execute("ALTER TABLE tallies_away RENAME TO tallies")
+    db.commit()
+    db.close()
+    network.assert_alive()
+    assert answers(network) == 1
