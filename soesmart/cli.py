@@ -277,8 +277,11 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     with Connection(settings.broker_url) as conn:
         queue = DEAD_LETTER_QUEUE(conn.default_channel)
         queue.declare()
+        # Only what is there now: with --requeue, a message sent back may fail again and
+        # return to this queue while we read, and must not be taken a second time.
+        _, waiting, _ = queue.queue_declare(passive=True)
         producer = conn.Producer()
-        while shown < args.limit:
+        while shown < min(args.limit, waiting):
             message = queue.get(no_ack=False)
             if message is None:
                 break
