@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     database_url_template: str | None = None
+    # PostgreSQL connections per service instance (pool plus overflow). A region runs
+    # 7+ instances against one server whose default max_connections is 100, so each
+    # instance keeps to 10; nameko runs at most 10 workers at once anyway.
+    db_pool_size: int = Field(default=5, ge=1, le=50)
+    db_max_overflow: int = Field(default=5, ge=0, le=50)
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS); unset: mails are .eml files",
@@ -67,6 +72,9 @@ class Settings(BaseSettings):
             return self.database_url_template.format(instance=instance)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / (instance + '.db')).resolve()}"
+
+    def engine_options(self) -> dict[str, int]:
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     @property
     def mail_dir(self) -> Path:
