@@ -153,7 +153,8 @@ class MeasuresApp:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url_for("measures"), **settings.engine_options())
+        self.engine = engine or make_engine(settings.database_url_for("measures"),
+                                            **settings.engine_options())
         migrate(self.engine, MIGRATIONS)
         self.relay = OutboxRelay(
             self.engine, t.outbox, settings.broker_url, batch_size=settings.outbox_batch

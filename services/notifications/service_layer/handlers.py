@@ -108,7 +108,8 @@ class NotificationsApp:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url_for("notifications"), **settings.engine_options())
+        self.engine = engine or make_engine(settings.database_url_for("notifications"),
+                                            **settings.engine_options())
         migrate(self.engine, MIGRATIONS)
         # An injected transport (tests) is used alone; otherwise one per SMTP connection.
         self.transports = [transport] if transport is not None else [

@@ -53,7 +53,8 @@ class ParticipationApp:
         self.settings = settings
         self.town: Town = towns().get(settings.town or "")
         self.source = Source(service="participation", town=self.town.slug)
-        self.engine = engine or make_engine(settings.database_url_for("participation"), **settings.engine_options())
+        self.engine = engine or make_engine(settings.database_url_for("participation"),
+                                            **settings.engine_options())
         migrate(self.engine, MIGRATIONS)
         self.relay = OutboxRelay(
             self.engine, t.outbox, settings.broker_url, batch_size=settings.outbox_batch
