@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -183,8 +183,144 @@ class RatingRecorded(Event):
     version: int = Field(ge=1)
 
 
+# --------------------------------------------------------------------------- participation events
+# Facts of one town's participation instance. Events that make the notifications
+# service write to one person (links, replies, ideas) carry that person's address
+# and language, so the mail needs no call back into the town's instance.
+
+Language = Literal["de", "en"]
+
+
+class CitizenLinkRequested(Event):
+    """A citizen needs a link by mail: to confirm the address, or to sign in.
+
+    `token` is the single-use secret of the link (the instance keeps only its
+    hash); the notifications service builds the address of the page from its
+    public URL: `/stadt/<town>/bestaetigen?token=` or `/stadt/<town>/anmelden/link?token=`.
+    """
+
+    event_type: ClassVar[str] = "CitizenLinkRequested"
+    town: TownSlug
+    purpose: Literal["confirm_registration", "sign_in"]
+    email: EmailStr
+    display_name: str
+    language: Language = "de"
+    token: str = Field(min_length=20, max_length=200)
+    expires_at: datetime
+
+
+class CitizenConfirmed(Event):
+    """A citizen confirmed the address (counts as a new participant of the town)."""
+
+    event_type: ClassVar[str] = "CitizenConfirmed"
+    town: TownSlug
+    citizen_id: uuid.UUID
+
+
+class ConsultationMilestone(Event):
+    """A consultation was opened, closes in 3 days, was closed, or its results were published."""
+
+    event_type: ClassVar[str] = "ConsultationMilestone"
+    town: TownSlug
+    consultation_id: uuid.UUID
+    milestone: Literal["opened", "closing_soon", "closed", "results_published"]
+    title: str
+    starts_on: str  # ISO date
+    ends_on: str  # ISO date
+    measure_codes: tuple[MeasureCode, ...] = ()
+
+
+class CommentPosted(Event):
+    """A citizen commented on a measure (or replied to a comment)."""
+
+    event_type: ClassVar[str] = "CommentPosted"
+    town: TownSlug
+    comment_id: uuid.UUID
+    consultation_id: uuid.UUID
+    measure_code: MeasureCode
+    parent_id: uuid.UUID | None = None
+
+
+class CommentReplied(Event):
+    """Someone replied to a citizen's comment and that citizen asked to hear of replies."""
+
+    event_type: ClassVar[str] = "CommentReplied"
+    town: TownSlug
+    comment_id: uuid.UUID  # the reply
+    parent_id: uuid.UUID  # the comment replied to
+    measure_code: MeasureCode
+    measure_title: str
+    replier_display_name: str
+    excerpt: str = Field(max_length=300)
+    recipient_email: EmailStr
+    recipient_language: Language = "de"
+
+
+class CitizenFollowsMeasure(Event):
+    """A confirmed citizen who asked for news of the measures they rate rated this one.
+
+    The notifications service adds a confirmed subscription to the measure: the
+    consent was given with the confirmed registration (recorded as its source).
+    """
+
+    event_type: ClassVar[str] = "CitizenFollowsMeasure"
+    town: TownSlug
+    measure_code: MeasureCode
+    email: EmailStr
+    language: Language = "de"
+
+
+class IdeaSubmitted(Event):
+    event_type: ClassVar[str] = "IdeaSubmitted"
+    town: TownSlug
+    idea_id: uuid.UUID
+    title: str
+    field_of_action: str
+
+
+class IdeaAccepted(Event):
+    """A town admin accepted a citizen's idea: the catalogue adds it as a proposed measure.
+
+    The measures service derives the code from `idea_id`, so a redelivered event
+    adds nothing; `author_*` is for the mail that tells the author.
+    """
+
+    event_type: ClassVar[str] = "IdeaAccepted"
+    town: TownSlug
+    idea_id: uuid.UUID
+    title: str
+    description: str
+    field_of_action: str
+    place: str | None = None
+    note: str = ""
+    author_email: EmailStr | None = None  # None when the author has erased their data
+    author_language: Language = "de"
+
+
+class IdeaDeclined(Event):
+    event_type: ClassVar[str] = "IdeaDeclined"
+    town: TownSlug
+    idea_id: uuid.UUID
+    title: str
+    reason: str
+    author_email: EmailStr | None = None
+    author_language: Language = "de"
+
+
+def idea_measure_code(town: str, idea_id: uuid.UUID) -> str:
+    """The catalogue code of an accepted idea: `IDEE-<TOWN>-<8 hex>`, stable per idea."""
+    town_part = re.sub(r"[^A-Z0-9]", "", town.upper())[:10] or "TOWN"
+    return f"IDEE-{town_part}-{idea_id.hex[:8].upper()}"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.event_type: cls for cls in (MeasurePublished, MeasureStatusChanged, RatingRecorded)
+    cls.event_type: cls
+    for cls in (
+        MeasurePublished, MeasureStatusChanged, RatingRecorded, CitizenLinkRequested,
+        CitizenConfirmed, CitizenFollowsMeasure, ConsultationMilestone, CommentPosted,
+        CommentReplied, IdeaSubmitted,
+        IdeaAccepted, IdeaDeclined,
+    )
 }
 
 
@@ -418,6 +554,302 @@ class RatingsPage(Contract):
     next_after: str | None = None
 
 
+# --------------------------------------------------------------------------- participation: citizens
+# `client` in a command is an opaque key of the calling client (the gateway sends a
+# keyed hash of the IP address, never the address itself); the town's instance
+# uses it for rate limits per client, next to the limits per e-mail address.
+
+ClientKey = Annotated[str | None, Field(default=None, max_length=100)]
+DisplayName = Annotated[str, Field(min_length=2, max_length=40)]
+Postcode = Annotated[str, Field(pattern=r"^[0-9]{5}$")]
+
+
+class RegisterCitizen(Contract):
+    """Command: register with address, postcode and public display name (double opt-in).
+
+    Answered the same whether or not the address is known: a known, confirmed
+    address gets a sign-in link instead of a second registration.
+    """
+
+    email: EmailStr
+    postcode: Postcode
+    display_name: DisplayName
+    language: Language = "de"
+    notify_replies: bool = False  # mail me when someone replies to my comments
+    follow_rated: bool = False  # mail me news of the measures I rate
+    client: ClientKey = None
+
+    @field_validator("display_name")
+    @classmethod
+    def _plain_display_name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if "@" in value:
+            raise ValueError("Der Anzeigename darf keine E-Mail-Adresse sein.")
+        return value
+
+
+class LinkSent(Contract):
+    """Said after registration and sign-in requests, whatever the address (no hint)."""
+
+    status: Literal["link_sent"] = "link_sent"
+
+
+class RequestSignIn(Contract):
+    email: EmailStr
+    client: ClientKey = None
+
+
+class RedeemLink(Contract):
+    """Command: the token of a confirmation or sign-in link (single use, expiring)."""
+
+    token: str = Field(min_length=20, max_length=200)
+
+
+class CitizenSession(Contract):
+    """Who a redeemed link belongs to; the gateway turns it into a signed session."""
+
+    citizen_id: uuid.UUID
+    town: TownSlug
+    display_name: str
+    confirmed: bool
+
+
+class CitizenView(Contract):
+    """"Meine Daten": everything the town's instance stores about one citizen."""
+
+    citizen_id: uuid.UUID
+    town: TownSlug
+    email: str
+    postcode: str
+    display_name: str
+    language: Language
+    notify_replies: bool
+    follow_rated: bool
+    registered_at: datetime
+    confirmed_at: datetime | None
+    ratings: tuple[dict[str, Any], ...] = ()
+    comments: tuple[dict[str, Any], ...] = ()
+    ideas: tuple[dict[str, Any], ...] = ()
+
+
+class UpdateCitizen(Contract):
+    citizen_id: uuid.UUID
+    display_name: DisplayName | None = None
+    language: Language | None = None
+    notify_replies: bool | None = None
+    follow_rated: bool | None = None
+
+
+# --------------------------------------------------------------------------- participation: consultations
+
+
+class CreateConsultation(Contract):
+    """Command of a town admin: a new consultation in draft, with the measures it asks about.
+
+    Measures are picked by whole programme, by field of action, or one by one (the
+    union of all three); each must be in the town's copy of the catalogue.
+    """
+
+    title: str = Field(min_length=5, max_length=300)
+    description: str = Field(default="", max_length=10000)
+    starts_on: date
+    ends_on: date
+    programmes: tuple[Programme, ...] = ()
+    fields_of_action: tuple[str, ...] = ()
+    measure_codes: tuple[MeasureCode, ...] = ()
+    actor: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> CreateConsultation:
+        if self.ends_on < self.starts_on:
+            raise ValueError("Das Ende liegt vor dem Beginn.")
+        return self
+
+
+class UpdateConsultation(Contract):
+    """Change a draft (or the texts and end date of an open consultation)."""
+
+    consultation_id: uuid.UUID
+    title: str | None = Field(default=None, min_length=5, max_length=300)
+    description: str | None = Field(default=None, max_length=10000)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    programmes: tuple[Programme, ...] | None = None
+    fields_of_action: tuple[str, ...] | None = None
+    measure_codes: tuple[MeasureCode, ...] | None = None
+    actor: str = Field(min_length=1, max_length=200)
+
+
+ConsultationPhase = Literal["draft", "open", "closed", "results_published"]
+
+
+class ChangeConsultationPhase(Contract):
+    """draft -> open -> closed -> results_published; nothing goes back."""
+
+    consultation_id: uuid.UUID
+    phase: Literal["open", "closed", "results_published"]
+    actor: str = Field(min_length=1, max_length=200)
+
+
+# ------------------------------------------------------------- participation: comments, ideas, moderation
+
+CommentBody = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class PostComment(Contract):
+    citizen_id: uuid.UUID
+    measure_code: MeasureCode
+    consultation_id: uuid.UUID | None = None  # default: the open consultation with the measure
+    body: CommentBody
+    parent_id: uuid.UUID | None = None  # a reply; replies to replies are refused
+    client: ClientKey = None
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Der Kommentar ist leer.")
+        return value.strip()
+
+
+class CommentView(Contract):
+    id: uuid.UUID
+    measure_code: MeasureCode
+    display_name: str
+    body: str  # plain text; pages escape it
+    created_at: datetime
+    parent_id: uuid.UUID | None = None
+    replies: tuple[CommentView, ...] = ()
+
+
+FlagReason = Literal["spam", "offensive", "off_topic", "personal_data", "other"]
+
+
+class FlagComment(Contract):
+    citizen_id: uuid.UUID
+    comment_id: uuid.UUID
+    reason: FlagReason
+    note: str = Field(default="", max_length=500)
+    client: ClientKey = None
+
+
+class ProposeIdea(Contract):
+    citizen_id: uuid.UUID
+    title: str = Field(min_length=5, max_length=200)
+    description: str = Field(min_length=20, max_length=5000)
+    field_of_action: str
+    place: str | None = Field(default=None, max_length=200)
+    client: ClientKey = None
+
+    @field_validator("field_of_action")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if value not in MOBILITY_FIELDS + CLIMATE_FIELDS:
+            raise ValueError(f"unbekanntes Handlungsfeld '{value}'")
+        return value
+
+
+class IdeaView(Contract):
+    id: uuid.UUID
+    title: str
+    description: str
+    field_of_action: str
+    place: str | None
+    display_name: str
+    status: Literal["submitted", "accepted", "declined"]
+    decision_reason: str = ""
+    measure_code: MeasureCode | None = None  # set when accepted
+    created_at: datetime
+    hidden: bool = False
+
+
+class DecideIdea(Contract):
+    idea_id: uuid.UUID
+    decision: Literal["accept", "decline"]
+    reason: str = Field(default="", max_length=2000)
+    actor: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _decline_needs_reason(self) -> DecideIdea:
+        if self.decision == "decline" and len(self.reason.strip()) < 5:
+            raise ValueError("Eine Ablehnung braucht eine Begründung für die Autorin oder den Autor.")
+        return self
+
+
+class Moderate(Contract):
+    """A moderation act of a town admin; every act is recorded with who, when and why."""
+
+    target_type: Literal["comment", "idea"]
+    target_id: uuid.UUID
+    action: Literal["hide", "restore", "dismiss_flags"]
+    reason: str = Field(default="", max_length=1000)
+    actor: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _hide_needs_reason(self) -> Moderate:
+        if self.action == "hide" and len(self.reason.strip()) < 3:
+            raise ValueError("Bitte begründen Sie das Ausblenden.")
+        return self
+
+
+class ModerationItem(Contract):
+    target_type: Literal["comment", "idea"]
+    target_id: uuid.UUID
+    measure_code: MeasureCode | None = None
+    display_name: str
+    text: str
+    created_at: datetime
+    hidden: bool
+    flags: int
+    flag_reasons: dict[str, int] = Field(default_factory=dict)
+
+
+class ModerationQueue(Contract):
+    """Flagged content first (most flags), then the newest content not yet reviewed."""
+
+    flagged: tuple[ModerationItem, ...]
+    new: tuple[ModerationItem, ...]
+
+
+class ModerationAct(Contract):
+    target_type: Literal["comment", "idea"]
+    target_id: uuid.UUID
+    action: str
+    reason: str
+    actor: str
+    at: datetime
+
+
+# --------------------------------------------------------------------------- participation: town results
+
+
+class TownMeasureResult(Contract):
+    code: MeasureCode
+    title: str
+    field_of_action: str
+    tally: Tally
+    comments: int
+
+
+class TownDay(Contract):
+    day: str  # ISO date, Europe/Berlin
+    citizens: int = 0
+    ratings: int = 0
+    comments: int = 0
+    ideas: int = 0
+
+
+class TownResults(Contract):
+    town: TownSlug
+    consultation_id: uuid.UUID
+    title: str
+    status: ConsultationPhase
+    participants: int
+    measures: tuple[TownMeasureResult, ...]
+    days: tuple[TownDay, ...]
+    generated_at: datetime
+
+
 class SubscriptionScope(StrEnum):
     """What a subscription follows."""
 
@@ -573,3 +1005,4 @@ class RpcReply(Contract):
 
 
 MeasureDetail.model_rebuild()
+CommentView.model_rebuild()

@@ -39,8 +39,29 @@ class QueueSpec:
         )
 
 
-MEASURES_QUEUE = QueueSpec("measures.events", ("participation.*.RatingRecorded",))
-NOTIFICATIONS_QUEUE = QueueSpec("notifications.events", ("measures.*.MeasureStatusChanged",))
+MEASURES_QUEUE = QueueSpec(
+    "measures.events",
+    (
+        "participation.*.RatingRecorded",
+        # daily participation per town, and accepted ideas as proposed measures
+        "participation.*.CitizenConfirmed",
+        "participation.*.CommentPosted",
+        "participation.*.IdeaSubmitted",
+        "participation.*.IdeaAccepted",
+    ),
+)
+NOTIFICATIONS_QUEUE = QueueSpec(
+    "notifications.events",
+    (
+        "measures.*.MeasureStatusChanged",
+        "participation.*.CitizenLinkRequested",
+        "participation.*.ConsultationMilestone",
+        "participation.*.CommentReplied",
+        "participation.*.CitizenFollowsMeasure",
+        "participation.*.IdeaAccepted",
+        "participation.*.IdeaDeclined",
+    ),
+)
 
 
 def participation_queue(town: Town | str) -> QueueSpec:
