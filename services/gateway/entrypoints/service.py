@@ -7,34 +7,21 @@ request to `api` (JSON) or `pages` (HTML). Every error leaves through one place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import api, pages
 from services.gateway.backend import Backend
-from services.gateway.errors import ApiError, error_response, json_response
+from services.gateway.entrypoints.routing import json_route, page_route, secure
+from services.gateway.errors import ApiError, json_response
 from soesmart.config import Settings
 from soesmart.messaging.nameko_ext import TimedRpc
 from soesmart.runtime import AppProvider
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
-}
 
 
 class GatewayApp:
@@ -46,53 +33,6 @@ class GatewayApp:
 
     def stop(self) -> None:
         pass
-
-
-def _secure(response: Response) -> Response:
-    for key, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(key, value)
-    return response
-
-
-def json_route(fn: Callable[..., Response]) -> Callable[..., Response]:
-    @wraps(fn)
-    def wrapper(self: GatewayService, request: Request, *args: Any, **kwargs: Any) -> Response:
-        request.max_content_length = self.app.settings.max_body_bytes
-        try:
-            response = fn(self, request, *args, **kwargs)
-        except ApiError as exc:
-            response = error_response(exc)
-        except Exception:
-            log.exception("unexpected error in %s", request.path)
-            response = error_response(
-                ApiError("INTERNAL_ERROR", "Ein unerwarteter Fehler ist aufgetreten.")
-            )
-        return _secure(response)
-
-    return wrapper
-
-
-def page_route(fn: Callable[..., Response]) -> Callable[..., Response]:
-    @wraps(fn)
-    def wrapper(self: GatewayService, request: Request, *args: Any, **kwargs: Any) -> Response:
-        request.max_content_length = self.app.settings.max_body_bytes
-        page = pages.Page(request, self.app.settings)
-        try:
-            response = fn(self, page, *args, **kwargs)
-        except ApiError as exc:
-            response = pages.error_page(page, exc)
-        except Exception as exc:  # includes werkzeug's 413 for oversized forms
-            code = getattr(exc, "code", 500)
-            if code == 413:
-                response = pages.error_page(page, ApiError(
-                    "PAYLOAD_TOO_LARGE", "Die Eingabe ist zu groß."))
-            else:
-                log.exception("unexpected error in %s", request.path)
-                response = pages.error_page(page, ApiError(
-                    "INTERNAL_ERROR", "Ein unerwarteter Fehler ist aufgetreten."))
-        return _secure(response)
-
-    return wrapper
 
 
 class GatewayService:
@@ -282,9 +222,9 @@ class GatewayService:
     def static(self, request: Request, name: str) -> Response:
         path = (STATIC / name).resolve()
         if STATIC not in path.parents or not path.is_file():
-            return _secure(Response("Not found", status=404))
+            return secure(Response("Not found", status=404))
         content_type = "text/css; charset=utf-8" if path.suffix == ".css" else "application/octet-stream"
-        return _secure(Response(path.read_bytes(), content_type=content_type,
+        return secure(Response(path.read_bytes(), content_type=content_type,
                                 headers={"Cache-Control": "public, max-age=3600"}))
 
     @http("GET", "/<path:rest>")
