@@ -528,10 +528,15 @@ class DailyParticipation(Contract):
     day: str  # ISO date, Europe/Berlin
     town: TownSlug
     ratings: int
+    # Added later (defaults keep older replies valid): counted once per event of the town.
+    citizens: int = 0  # confirmed their address (CitizenConfirmed)
+    comments: int = 0  # comments and replies (CommentPosted)
+    ideas: int = 0  # submitted ideas (IdeaSubmitted)
 
 
 class ParticipationPerDay(Contract):
-    """New ratings per town and day (a rating counts once, on the day of its first version)."""
+    """Participation per town and day: new ratings (a rating counts once, on the day of its
+    first version), citizens, comments and ideas."""
 
     days: tuple[DailyParticipation, ...]
 

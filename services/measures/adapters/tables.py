@@ -85,15 +85,20 @@ tallies = Table(
     UniqueConstraint("measure_code", "town", name="uq_tally"),
 )
 
-# New ratings per town and day: a rating counts once, on the (Europe/Berlin) day of
-# its first version; changing an answer later does not count again.
+# Participation per town and (Europe/Berlin) day. A rating counts once, on the day of
+# its first version; changing an answer later does not count again. New citizens,
+# comments and ideas count once per event of the town (migration 0003).
 daily_participation = Table(
     "daily_participation",
     metadata,
     Column("town", String(40), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("ratings", Integer, nullable=False, default=0),
+    Column("citizens", Integer, nullable=False, default=0, server_default="0"),
+    Column("comments", Integer, nullable=False, default=0, server_default="0"),
+    Column("ideas", Integer, nullable=False, default=0, server_default="0"),
 )
+PARTICIPATION_COUNTERS = ("citizens", "ratings", "comments", "ideas")
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

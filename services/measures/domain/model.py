@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from soesmart.contracts import MeasureStatus, Support
+from soesmart.contracts import MOBILITY_FIELDS, MeasureStatus, Programme, Support
 
 SUPPORT_COLUMNS = {
     Support.YES: "sup_yes",
@@ -174,3 +175,34 @@ def spread(values: list[float | None]) -> float | None:
     """max - min of the known values; None with fewer than two."""
     known = [v for v in values if v is not None]
     return max(known) - min(known) if len(known) >= 2 else None
+
+
+# ---------------------------------------------------------------------- accepted ideas
+SUMMARY_LENGTH = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def programme_for_field(field_of_action: str) -> Programme:
+    """The plan an accepted idea joins: the traffic plan for mobility, else the climate plan."""
+    if field_of_action in MOBILITY_FIELDS:
+        return Programme.VEP_KLIMA_PLUS
+    return Programme.MASTERPLAN_KLIMAPAKT
+
+
+def summary_of(description: str, limit: int = SUMMARY_LENGTH) -> str:
+    """The first sentence(s) of a text, at most `limit` characters.
+
+    Whole sentences while they fit; a first sentence that is too long alone is cut
+    at a word and ends with "…".
+    """
+    text = " ".join(description.split())
+    summary = ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{summary} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        summary = candidate
+    if summary or not text:
+        return summary
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(",;:-– ") + "…"

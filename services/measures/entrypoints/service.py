@@ -9,7 +9,15 @@ from pydantic import ValidationError
 
 from services.measures.domain.model import CatalogueError
 from services.measures.service_layer.handlers import MeasuresApp
-from soesmart.contracts import ChangeMeasureStatus, Event, RatingRecorded
+from soesmart.contracts import (
+    ChangeMeasureStatus,
+    CitizenConfirmed,
+    CommentPosted,
+    Event,
+    IdeaAccepted,
+    IdeaSubmitted,
+    RatingRecorded,
+)
 from soesmart.messaging.nameko_ext import event_consumer, invalid, ok, refuse, rpc
 from soesmart.messaging.topology import MEASURES_QUEUE
 from soesmart.runtime import AppProvider
@@ -24,6 +32,10 @@ class MeasuresService:
     def on_event(self, event: Event) -> None:
         if isinstance(event, RatingRecorded):
             self.app.record_rating(event)
+        elif isinstance(event, CitizenConfirmed | CommentPosted | IdeaSubmitted):
+            self.app.record_participation(event)
+        elif isinstance(event, IdeaAccepted):
+            self.app.accept_idea(event)
 
     @rpc
     def list_measures(self) -> dict[str, Any]:
@@ -97,6 +109,16 @@ class MeasuresService:
             return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
                           [{"field": "since", "problem": "not an ISO date"}])
         return ok(self.app.participation_per_day(day, town).model_dump(mode="json"))
+
+    @rpc
+    def participation_csv(self, since: str | None = None,
+                          town: str | None = None) -> dict[str, Any]:
+        try:
+            day = date.fromisoformat(since) if since else None
+        except ValueError:
+            return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
+                          [{"field": "since", "problem": "not an ISO date"}])
+        return ok(self.app.participation_csv(day, town))
 
     @rpc
     def results_csv(self) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from services.measures.domain.model import (
     is_newer,
     local_day,
     problem,
+    programme_for_field,
     spread,
+    summary_of,
     support_share,
     tally_delta,
 )
@@ -35,10 +37,14 @@ from soesmart.config import Settings
 from soesmart.contracts import (
     CatalogueEntry,
     ChangeMeasureStatus,
+    CitizenConfirmed,
+    CommentPosted,
     DailyParticipation,
     Disagreement,
     Disagreements,
     ExportedRating,
+    IdeaAccepted,
+    IdeaSubmitted,
     ImportReport,
     MeasureDetail,
     MeasurePublished,
@@ -58,10 +64,11 @@ from soesmart.contracts import (
     TopMeasures,
     TownComparison,
     TownFigures,
+    idea_measure_code,
 )
-from soesmart.messaging.outbox import OutboxRelay, add_events
+from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
 from soesmart.storage import make_engine, migrate
-from soesmart.towns import towns
+from soesmart.towns import UnknownTown, towns
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SOURCE = Source(service="measures")
@@ -71,6 +78,19 @@ R = TypeVar("R")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _town_name(slug: str) -> str:
+    try:
+        return towns().get(slug).name
+    except UnknownTown:
+        return slug
+
+
+# Which per-day counter a participation event of a town adds to.
+PARTICIPATION_COUNTER: dict[type, str] = {
+    CitizenConfirmed: "citizens", CommentPosted: "comments", IdeaSubmitted: "ideas",
+}
 
 
 def _towns(row_value: str) -> tuple[str, ...]:
@@ -306,6 +326,35 @@ class MeasuresApp:
             return None
         return entry
 
+    def accept_idea(self, event: IdeaAccepted) -> MeasurePublished | None:
+        """Add a town's accepted idea to the catalogue as a proposed measure, announced to all towns.
+
+        The code comes from the idea (`idea_measure_code`), so a redelivered event, or
+        one that arrives after the measure was edited, finds the code taken and
+        changes nothing (returns None).
+        """
+        code = idea_measure_code(event.town, event.idea_id)
+        town_name = _town_name(event.town)
+        entry = CatalogueEntry(
+            code=code, title=event.title, summary=summary_of(event.description),
+            description=event.description, programme=programme_for_field(event.field_of_action),
+            field_of_action=event.field_of_action, towns=(event.town,),
+            status=MeasureStatus.PROPOSED, responsible_body="", place=event.place or None,
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(select(t.measures.c.code).where(t.measures.c.code == code)).first():
+                return None
+            try:
+                with conn.begin_nested():
+                    published = self._insert_measure(
+                        conn, entry, f"Bürgerbeteiligung {town_name}",
+                        f"Idee aus der Bürgerbeteiligung {town_name}")
+            except IntegrityError:
+                return None  # added by a concurrent delivery of the same event
+            add_events(conn, t.outbox, [published])
+        self.relay.wake()
+        return published
+
     def export_catalogue(self, fmt: str) -> str:
         """The whole catalogue as a file that `import_catalogue` takes back unchanged."""
         with self.engine.connect() as conn:
@@ -419,6 +468,21 @@ class MeasuresApp:
         self._changed()
         return moved
 
+    def record_participation(self, event: CitizenConfirmed | CommentPosted | IdeaSubmitted) -> bool:
+        """Count a new citizen, comment or idea for its town and day; False if already counted.
+
+        The day is the Europe/Berlin day of `occurred_at`; the event id is recorded in
+        the same transaction, so a redelivered event counts once.
+        """
+        column = PARTICIPATION_COUNTER[type(event)]
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return False
+            self._increment(conn, t.daily_participation,
+                            {"town": event.town, "day": local_day(event.occurred_at)}, {column: 1})
+        self._changed()
+        return True
+
     def _apply_rating(self, conn: Connection, f: RatingFact) -> bool:
         rp = t.rating_projection
         stored = conn.execute(
@@ -485,13 +549,21 @@ class MeasuresApp:
 
     # ------------------------------------------------------------------ rebuild
     def reset_projection(self, town: str | None = None) -> None:
-        """Forget the combined results (of one town, or all) before replaying them."""
+        """Forget the combined results (of one town, or all) before replaying them.
+
+        Only what a replay of the towns' ratings brings back is forgotten: the per-day
+        counts of new citizens, comments and ideas come from events alone and stay.
+        """
+        dp = t.daily_participation
         with self.engine.begin() as conn:
-            for table in (t.rating_projection, t.tallies, t.daily_participation):
+            for table in (t.rating_projection, t.tallies):
                 stmt = delete(table)
                 if town is not None:
                     stmt = stmt.where(table.c.town == town)
                 conn.execute(stmt)
+            where = [dp.c.town == town] if town is not None else []
+            conn.execute(update(dp).where(*where).values(ratings=0))
+            conn.execute(delete(dp).where(*where, *(dp.c[n] == 0 for n in t.PARTICIPATION_COUNTERS)))
         self._changed()
 
     def replay_ratings(self, town: str, ratings: Iterable[ExportedRating]) -> int:
@@ -671,9 +743,20 @@ class MeasuresApp:
         with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return ParticipationPerDay(days=tuple(
-            DailyParticipation(day=r["day"].isoformat(), town=r["town"], ratings=r["ratings"])
-            for r in rows if r["ratings"]
+            DailyParticipation(day=r["day"].isoformat(), town=r["town"],
+                               **{n: r[n] for n in t.PARTICIPATION_COUNTERS})
+            for r in rows if any(r[n] for n in t.PARTICIPATION_COUNTERS)
         ))
+
+    def participation_csv(self, since: date | None = None, town: str | None = None) -> str:
+        """Participation per town and day for German spreadsheets, oldest day first."""
+        names = {x.slug: x.name for x in towns()}
+        rows = [
+            [d.day, names.get(d.town, d.town), str(d.citizens), str(d.ratings), str(d.comments),
+             str(d.ideas)]
+            for d in self.participation_per_day(since, town).days
+        ]
+        return catalogue_io.csv_text(PARTICIPATION_CSV_HEADER, rows)
 
     def results_csv(self) -> str:
         """Combined results for German spreadsheets: a region row and a row per town."""
@@ -748,6 +831,10 @@ def _figures(town: str, counters: Any) -> TownFigures:
         support_answers=answers, support_share=_round(share, 4),
     )
 
+
+PARTICIPATION_CSV_HEADER = (
+    "Tag", "Stadt", "Neue Teilnehmende", "Bewertungen", "Kommentare", "Ideen",
+)
 
 RESULTS_CSV_HEADER = (
     "Code", "Maßnahme", "Stadt", "Antworten", "Wirksamkeit (Mittelwert 1–5)",

@@ -9,13 +9,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+CRLF = "\r\n"
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
 
 _env = Environment(
@@ -78,7 +81,7 @@ def render_raw(
     boundary = "=_" + secrets.token_hex(16)
     headers = [
         ("Subject", _encoded_words(mail.subject)),
-        ("From", f"{_encoded_words(sender_name)} <{sender_address}>"),
+        ("From", sender_header(sender_name, sender_address)),
         ("To", recipient),
         ("Date", format_datetime(datetime.now(UTC))),
         ("Message-ID", message_id),
@@ -96,6 +99,19 @@ def render_raw(
                   base64.encodebytes(body.encode("utf-8")).decode("ascii").rstrip("\n")]
     lines += ["", f"--{boundary}--", ""]
     return "\r\n".join(lines).replace("\n", "\r\n").replace("\r\r\n", "\r\n").encode("ascii")
+
+
+@lru_cache(maxsize=64)  # a handful of senders; this is on the fan-out's hot path
+def sender_header(name: str, address: str) -> str:
+    """The From header's value: a display name with commas, parentheses or umlauts, correctly.
+
+    An ASCII name is quoted where RFC 5322 needs it; any other becomes RFC 2047 encoded
+    words (the `email` package chooses and splits them), so "Menden (Sauerland) –
+    Bürgerbeteiligung" arrives as that name and not as a name with a comment.
+    """
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{Header(name, 'utf-8', header_name='From').encode(linesep=CRLF)} <{address}>"
 
 
 def _encoded_words(text: str) -> str:

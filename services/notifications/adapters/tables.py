@@ -35,6 +35,9 @@ subscriptions = Table(
     Column("confirmed_at", DateTime(timezone=True), nullable=True),  # consent: time + scope
     Column("confirmation_sent_at", DateTime(timezone=True), nullable=True),
     Column("unsubscribed_at", DateTime(timezone=True), nullable=True),
+    # Where consent came from when it was not this subscription's own double opt-in
+    # (e.g. "bewertet in Soest", consent given with the confirmed registration).
+    Column("consent_source", String(300), nullable=True),
     UniqueConstraint("email", "scope_type", "scope_value", name="uq_subscription_scope"),
     Index("ix_subscriptions_scope", "scope_type", "scope_value", "status"),
 )
@@ -58,6 +61,10 @@ deliveries = Table(
     Column("last_error", String(1000), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # The sender's display name (a town's participation); NULL: the region's.
+    Column("sender_name", String(200), nullable=True),
+    # A mail carrying a link that expires is not sent after the link has (migration 0003).
+    Column("expires_at", DateTime(timezone=True), nullable=True),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
 )
 

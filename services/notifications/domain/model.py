@@ -94,8 +94,12 @@ class Item:
 
 @dataclass
 class MeasureGroup:
+    """The news of one measure, or of one consultation (`kind`), inside a town's heading."""
+
+    key: str
     code: str
     title: str
+    kind: str = "measure"  # measure, consultation
     items: list[Item] = field(default_factory=list)
 
 
@@ -105,15 +109,36 @@ class AreaGroup:
     measures: list[MeasureGroup] = field(default_factory=list)
 
 
+def group_key(item: Item) -> tuple[str, str]:
+    """(key, kind) of the group an item belongs to: its measure, else its consultation."""
+    if item.measure_code:
+        return item.measure_code, "measure"
+    return f"consultation:{item.payload.get('consultation_id', '')}", "consultation"
+
+
 def group_by_town_and_measure(items: Iterable[Item]) -> list[AreaGroup]:
-    """Items grouped by town, then measure; newest first at every level."""
+    """Items grouped by town, then measure (or consultation); newest first at every level."""
     newest_first = sorted(items, key=lambda i: (i.occurred_at, i.id), reverse=True)
     areas: dict[str, AreaGroup] = {}
     for item in newest_first:
         area = areas.setdefault(item.area, AreaGroup(item.area))
-        group = next((m for m in area.measures if m.code == item.measure_code), None)
+        key, kind = group_key(item)
+        group = next((m for m in area.measures if m.key == key), None)
         if group is None:
-            group = MeasureGroup(item.measure_code, str(item.payload.get("title", "")))
+            group = MeasureGroup(key, item.measure_code, str(item.payload.get("title", "")), kind)
             area.measures.append(group)
         group.items.append(item)
     return list(areas.values())
+
+
+def sender_town(items: Iterable[Item]) -> str | None:
+    """The town whose events alone caused these items (its name is the sender), else None.
+
+    Status changes come from the region's catalogue; news of a town's consultation
+    carries the town in its payload.
+    """
+    found = {str(item.payload.get("town") or "") for item in items}
+    if len(found) == 1:
+        town = found.pop()
+        return town or None
+    return None

@@ -8,8 +8,14 @@ from pydantic import ValidationError
 
 from services.notifications.service_layer.handlers import NotificationError, NotificationsApp
 from soesmart.contracts import (
+    CitizenFollowsMeasure,
+    CitizenLinkRequested,
+    CommentReplied,
     ConfirmSubscription,
+    ConsultationMilestone,
     Event,
+    IdeaAccepted,
+    IdeaDeclined,
     MeasureStatusChanged,
     Subscribe,
     UpdatePreferences,
@@ -32,6 +38,16 @@ class NotificationsService:
     def on_event(self, event: Event) -> None:
         if isinstance(event, MeasureStatusChanged):
             self.app.on_measure_status_changed(event)
+        elif isinstance(event, CitizenLinkRequested):
+            self.app.on_citizen_link_requested(event)
+        elif isinstance(event, ConsultationMilestone):
+            self.app.on_consultation_milestone(event)
+        elif isinstance(event, CommentReplied):
+            self.app.on_comment_replied(event)
+        elif isinstance(event, IdeaAccepted | IdeaDeclined):
+            self.app.on_idea_decided(event)
+        elif isinstance(event, CitizenFollowsMeasure):
+            self.app.on_citizen_follows_measure(event)
 
     @rpc
     def subscribe(self, command: dict[str, Any], measure_title: str = "",

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select, update
@@ -45,15 +46,22 @@ from services.notifications.adapters.mails import (
 from services.notifications.domain import model
 from soesmart.config import Settings
 from soesmart.contracts import (
+    CitizenFollowsMeasure,
+    CitizenLinkRequested,
+    CommentReplied,
     ConfirmSubscription,
+    ConsultationMilestone,
     DeliveryCount,
     DeliveryLog,
+    IdeaAccepted,
+    IdeaDeclined,
     MeasureStatusChanged,
     Preferences,
     Subscribe,
     SubscriptionAccepted,
     SubscriptionView,
     UpdatePreferences,
+    idea_measure_code,
 )
 from soesmart.i18n import label
 from soesmart.messaging.outbox import claim_event
@@ -66,10 +74,20 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 CONFIRM_VALID_FOR = timedelta(hours=48)
 RESEND_WINDOW = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
-SENDER_NAME = "Bürgerbeteiligung 5 für Südwestfalen"
+# Sender names: mails caused by one town's events come from that town's participation.
+REGION_SENDER = "5 für Südwestfalen – Beteiligung"
+TOWN_SENDER = "{town} – Bürgerbeteiligung"
 CONFIRM_CAUSE = "confirm_subscription"
+# Mails a person has just asked for: sent even to an address marked as bouncing (asking
+# again is how an address shows it receives mail again), never with an unsubscribe header.
+TRANSACTIONAL_CAUSES = frozenset({CONFIRM_CAUSE, "confirm_registration", "sign_in"})
 BUNDLE_CAUSE = {model.IMMEDIATE: "measure_status_changed", model.DAILY: "digest_daily",
                 model.WEEKLY: "digest_weekly"}
+MILESTONE_KIND = "consultation_milestone"
+CITIZEN_LINK_PATH = {"confirm_registration": "/stadt/{town}/bestaetigen?token={token}",
+                     "sign_in": "/stadt/{town}/anmelden/link?token={token}"}
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
 LOCAL_TIME = ZoneInfo("Europe/Berlin")  # the towns' time, for dates in mails
 LAST_DIGEST_COLUMN = {model.DAILY: "last_daily_digest_at", model.WEEKLY: "last_weekly_digest_at"}
 
@@ -93,6 +111,34 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _local_time(moment: datetime, lang: str) -> str:
+    """A moment as people in the towns read it (Europe/Berlin)."""
+    local = moment.astimezone(LOCAL_TIME)
+    if lang == "en":
+        return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} (German time)"
+    return f"{local:%d.%m.%Y} um {local:%H:%M} Uhr"
+
+
+def _local_date(iso_day: str, lang: str) -> str:
+    try:
+        day = datetime.strptime(iso_day, "%Y-%m-%d")
+    except ValueError:
+        return iso_day
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}" if lang == "en" else f"{day:%d.%m.%Y}"
+
+
+def _town_name(slug: str) -> str:
+    try:
+        return towns().get(slug).name
+    except UnknownTown:
+        return slug
+
+
+def _address_key(email: str) -> str:
+    # Idempotency keys name the address by a hash: short, and no address in the log's keys.
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:24]
 
 
 def _chunks(values: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -206,7 +252,7 @@ class NotificationsApp:
                 scope_label=self._scope_label(scope_type, scope_value, cmd.language, title),
                 scope_value=scope_value, frequency=cmd.frequency.value,
                 confirm_url=self._url(f"/abo/bestaetigen?token={token}"),
-                expires=(now + CONFIRM_VALID_FOR).strftime("%d.%m.%Y %H:%M UTC"),
+                expires=_local_time(now + CONFIRM_VALID_FOR, cmd.language),
             )
             self._queue(conn, f"confirm:{sub_id}:{token_hash(token)[:12]}", CONFIRM_CAUSE,
                         email, mail, unsubscribe_url=None)
@@ -388,22 +434,170 @@ class NotificationsApp:
                 conn.execute(insert(i), list(chunk))
         return len(items)
 
+    # ------------------------------------------------------------------ participation events
+    def on_citizen_link_requested(self, event: CitizenLinkRequested) -> bool:
+        """Mail the confirmation or sign-in link a citizen asked for, at once; True if queued.
+
+        Not a subscription: no quiet period, no unsubscribe header. A link that has
+        expired is never sent, not even by a retry after it expired.
+        """
+        expires_at = event.expires_at if event.expires_at.tzinfo else event.expires_at.replace(tzinfo=UTC)
+        email = event.email.lower()
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return False
+            if expires_at <= self._now():
+                log.info("link mail for %s not sent: the link expired at %s", event.town, expires_at)
+                return False
+            path = CITIZEN_LINK_PATH[event.purpose].format(town=event.town,
+                                                           token=quote(event.token, safe=""))
+            mail = compose("citizen_link", event.language, purpose=event.purpose,
+                           display_name=event.display_name, town_name=_town_name(event.town),
+                           link_url=self._url(path), expires=_local_time(expires_at, event.language))
+            queued = self._queue(conn, f"{event.purpose}:{event.event_id}:{_address_key(email)}",
+                                 event.purpose, email, mail, unsubscribe_url=None,
+                                 sender_name=self._town_sender(event.town), expires_at=expires_at)
+        self._wake.set()
+        return queued
+
+    def on_comment_replied(self, event: CommentReplied) -> bool:
+        """Tell a citizen of a reply to their comment (they opted in at the town)."""
+        email = event.recipient_email.lower()
+        lang = event.recipient_language
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return False
+            mail = compose(
+                "comment_replied", lang, replier=event.replier_display_name,
+                excerpt=event.excerpt, measure_title=event.measure_title, code=event.measure_code,
+                measure_url=self._url(f"/massnahmen/{event.measure_code}"),
+                settings_url=self._url(f"/stadt/{event.town}/meine-daten"),
+                town_name=_town_name(event.town),
+            )
+            queued = self._queue(conn, f"comment_replied:{event.event_id}:{_address_key(email)}",
+                                 "comment_replied", email, mail, unsubscribe_url=None,
+                                 sender_name=self._town_sender(event.town))
+        self._wake.set()
+        return queued
+
+    def on_idea_decided(self, event: IdeaAccepted | IdeaDeclined) -> bool:
+        """Tell the author of an idea what the town decided (nobody, if they erased their data)."""
+        if event.author_email is None:
+            return False
+        email = event.author_email.lower()
+        lang = event.author_language
+        context: dict[str, Any] = dict(title=event.title, town_name=_town_name(event.town),
+                                       town_url=self._url(f"/stadt/{event.town}"))
+        if isinstance(event, IdeaAccepted):
+            kind, code = "idea_accepted", idea_measure_code(event.town, event.idea_id)
+            context.update(note=event.note, code=code, measure_url=self._url(f"/massnahmen/{code}"))
+        else:
+            kind = "idea_declined"
+            context.update(reason=event.reason)
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return False
+            queued = self._queue(conn, f"{kind}:{event.event_id}:{_address_key(email)}", kind,
+                                 email, compose(kind, lang, **context), unsubscribe_url=None,
+                                 sender_name=self._town_sender(event.town))
+        self._wake.set()
+        return queued
+
+    def on_consultation_milestone(self, event: ConsultationMilestone) -> int:
+        """Queue one item per confirmed subscriber of the town; returns how many.
+
+        The items travel like status changes: bundled after the quiet period, or in
+        the subscriber's daily or weekly digest under the town's heading.
+        """
+        s, r, i = t.subscriptions, t.recipients, t.notification_items
+        now = self._now()
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return 0
+            rows = conn.execute(
+                select(s.c.id, s.c.email, s.c.scope_type, s.c.scope_value, s.c.frequency)
+                .select_from(s.outerjoin(r, r.c.email == s.c.email))
+                .where(s.c.status == "confirmed", r.c.bouncing_since.is_(None),
+                       s.c.scope_type == "town", s.c.scope_value == event.town)
+            ).all()
+            chosen = model.one_per_recipient(model.Candidate(*row) for row in rows)
+            payload = json.dumps({
+                "town": event.town, "consultation_id": str(event.consultation_id),
+                "title": event.title, "milestone": event.milestone,
+                "starts_on": event.starts_on, "ends_on": event.ends_on,
+            }, ensure_ascii=False)
+            items = [
+                dict(recipient=c.email, cause=str(event.event_id), kind=MILESTONE_KIND,
+                     subscription_id=c.subscription_id, frequency=c.frequency, area=event.town,
+                     measure_code="", payload=payload, occurred_at=event.occurred_at,
+                     due_at=now + self.batch_wait if c.frequency == model.IMMEDIATE else now,
+                     created_at=now)
+                for c in chosen
+            ]
+            for chunk in _chunks(items, 2000):
+                conn.execute(insert(i), list(chunk))
+        return len(items)
+
+    def on_citizen_follows_measure(self, event: CitizenFollowsMeasure) -> bool:
+        """A confirmed subscription to the measure, from consent given at the town; True if added.
+
+        Never overrides a choice: an address that has any subscription of that scope
+        (also one it ended) or that bounces keeps what it has, and no mail is sent.
+        """
+        s, r = t.subscriptions, t.recipients
+        email = event.email.lower()
+        now = self._now()
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return False
+            bouncing = conn.execute(
+                select(r.c.id).where(r.c.email == email, r.c.bouncing_since.is_not(None))
+            ).first()
+            known = conn.execute(
+                select(s.c.id).where(s.c.email == email, s.c.scope_type == "measure",
+                                     s.c.scope_value == event.measure_code)
+            ).first()
+            if bouncing is not None or known is not None:
+                return False
+            consent = (f"bewertet in {_town_name(event.town)}; "
+                       "Einwilligung mit der bestätigten Registrierung")
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(s).values(
+                        id=str(uuid.uuid4()), email=email, scope_type="measure",
+                        scope_value=event.measure_code, language=event.language,
+                        status="confirmed", frequency=model.IMMEDIATE, created_at=now,
+                        confirmed_at=_aware(event.occurred_at), consent_source=consent,
+                    ))
+            except IntegrityError:
+                return False  # added concurrently
+            self._recipients(conn, [email], event.language)
+        return True
+
+    def _town_sender(self, town: str | None) -> str | None:
+        """The sender name of mails caused by `town`'s events; None: the region's."""
+        return TOWN_SENDER.format(town=_town_name(town)) if town else None
+
     def _queue(self, conn: Connection, key: str, cause: str, recipient: str, mail: Any,
-               unsubscribe_url: str | None) -> bool:
+               unsubscribe_url: str | None, sender_name: str | None = None,
+               expires_at: datetime | None = None) -> bool:
         try:
             with conn.begin_nested():
                 conn.execute(insert(t.deliveries).values(
-                    self._delivery_row(key, cause, recipient, mail, unsubscribe_url)))
+                    self._delivery_row(key, cause, recipient, mail, unsubscribe_url, sender_name,
+                                       expires_at)))
         except IntegrityError:
             return False  # already queued for this cause and recipient
         return True
 
     def _delivery_row(self, key: str, cause: str, recipient: str, mail: ComposedMail,
-                      unsubscribe_url: str | None) -> dict[str, Any]:
+                      unsubscribe_url: str | None, sender_name: str | None = None,
+                      expires_at: datetime | None = None) -> dict[str, Any]:
         now = self._now()
         return dict(idempotency_key=key, cause=cause, recipient=recipient, subject=mail.subject,
                     text_body=mail.text, html_body=mail.html, unsubscribe_url=unsubscribe_url,
-                    status="pending", attempts=0, next_attempt_at=now, created_at=now)
+                    status="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    sender_name=sender_name, expires_at=expires_at)
 
     # ------------------------------------------------------------------ bundling
     def bundle_due(self, limit: int = 500) -> int:
@@ -457,10 +651,11 @@ class NotificationsApp:
             deliveries = []
             for email, items in by_email.items():
                 recipient = recipients[email]
-                mail, unsubscribe_url = self._compose_bundle(recipient, items, frequency, now)
+                mail, unsubscribe_url, cause, sender = self._compose_bundle(
+                    recipient, items, frequency, now)
                 key = f"{frequency}:{items[0]['cause']}:{recipient['id']}"
-                deliveries.append(self._delivery_row(key, BUNDLE_CAUSE[frequency], email, mail,
-                                                     unsubscribe_url))
+                deliveries.append(self._delivery_row(key, cause, email, mail, unsubscribe_url,
+                                                     sender))
             conn.execute(insert(t.deliveries), deliveries)
             # Only the rows read above leave: an item that arrived meanwhile waits for the next mail.
             for chunk in _chunks([row["id"] for row in rows], 1000):
@@ -471,7 +666,8 @@ class NotificationsApp:
         return len(deliveries)
 
     def _compose_bundle(self, recipient: Any, rows: list[Any], frequency: str,
-                        now: datetime) -> tuple[ComposedMail, str]:
+                        now: datetime) -> tuple[ComposedMail, str, str, str | None]:
+        """One mail of a person's due items: (mail, unsubscribe URL, cause, sender name)."""
         lang = recipient["language"] or "de"
         subscription_ids = {row["subscription_id"] for row in rows}
         if len(subscription_ids) == 1:
@@ -489,8 +685,23 @@ class NotificationsApp:
                        payload=json.loads(row["payload"]))
             for row in rows
         ]
+        sender = self._town_sender(model.sender_town(items))
+        kinds = {row["kind"] for row in rows}
+        if frequency == model.IMMEDIATE:
+            cause = kinds.pop() if len(kinds) == 1 else "updates"
+        else:
+            cause = BUNDLE_CAUSE[frequency]
         if frequency == model.IMMEDIATE and len(items) == 1:
             p = items[0].payload
+            if rows[0]["kind"] == MILESTONE_KIND:
+                return compose(
+                    "consultation_milestone", lang, town_name=_town_name(p["town"]),
+                    title=p["title"], milestone=p["milestone"],
+                    starts_on=_local_date(p["starts_on"], lang),
+                    ends_on=_local_date(p["ends_on"], lang),
+                    town_url=self._url(f"/stadt/{p['town']}"),
+                    unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
+                ), unsubscribe_url, cause, sender
             return compose(
                 "measure_status_changed", lang, title=p["title"], code=p["code"],
                 old_status=label("status", p["old_status"], lang),
@@ -499,30 +710,43 @@ class NotificationsApp:
                 measure_url=self._url(f"/massnahmen/{p['code']}"),
                 unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
                 scope_type=rows[0]["scope_type"] or "measure",
-            ), unsubscribe_url
+            ), unsubscribe_url, cause, sender
         groups = [
             {
                 "name": self._area_name(area.area, lang),
-                "measures": [
-                    {"code": m.code, "title": m.title,
-                     "url": self._url(f"/massnahmen/{m.code}"),
-                     "entries": [
-                         {"date": it.occurred_at.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M"),
-                          "old_status": label("status", it.payload["old_status"], lang),
-                          "new_status": label("status", it.payload["new_status"], lang),
-                          "progress": it.payload["progress"], "note": it.payload["note"]}
-                         for it in m.items
-                     ]}
-                    for m in area.measures
-                ],
+                "measures": [self._group_view(m, lang) for m in area.measures],
             }
             for area in model.group_by_town_and_measure(items)
         ]
         return compose(
             "updates", lang, digest=frequency if frequency != model.IMMEDIATE else "",
-            count=len(items), measures=len({it.measure_code for it in items}), groups=groups,
+            count=len(items), measures=len({it.measure_code for it in items if it.measure_code}),
+            consultations=sum(1 for it in items if not it.measure_code), groups=groups,
             unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
-        ), unsubscribe_url
+        ), unsubscribe_url, cause, sender
+
+    def _group_view(self, group: model.MeasureGroup, lang: str) -> dict[str, Any]:
+        """What the `updates` template shows of one measure's or consultation's news."""
+        def when(item: model.Item) -> str:
+            return item.occurred_at.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+
+        if group.kind == "consultation":
+            newest = group.items[0].payload
+            return {"kind": "consultation", "code": "", "title": group.title,
+                    "starts_on": _local_date(newest["starts_on"], lang),
+                    "ends_on": _local_date(newest["ends_on"], lang),
+                    "url": self._url(f"/stadt/{newest['town']}"),
+                    "entries": [{"date": when(it), "milestone": it.payload["milestone"]}
+                                for it in group.items]}
+        return {"kind": "measure", "code": group.code, "title": group.title,
+                "url": self._url(f"/massnahmen/{group.code}"),
+                "entries": [
+                    {"date": when(it),
+                     "old_status": label("status", it.payload["old_status"], lang),
+                     "new_status": label("status", it.payload["new_status"], lang),
+                     "progress": it.payload["progress"], "note": it.payload["note"]}
+                    for it in group.items
+                ]}
 
     def _area_name(self, area: str, lang: str) -> str:
         if not area:
@@ -558,11 +782,16 @@ class NotificationsApp:
     def _send_rows(self, transport: MailTransport, due: list[Any]) -> int:
         sent = 0
         for row in due:
-            if row["bouncing_since"] is not None and row["cause"] != CONFIRM_CAUSE:
+            if row["bouncing_since"] is not None and row["cause"] not in TRANSACTIONAL_CAUSES:
                 self._record_failure(row, "not sent: the address bounces", permanent=True)
                 continue
+            expires_at = _aware(row["expires_at"])
+            if expires_at is not None and expires_at <= self._now():
+                self._record_failure(row, "not sent: its link has expired", permanent=True)
+                continue
             data = render_raw(
-                sender_name=SENDER_NAME, sender_address=self.settings.mail_from,
+                sender_name=row["sender_name"] or REGION_SENDER,
+                sender_address=self.settings.mail_from,
                 recipient=row["recipient"],
                 mail=ComposedMail(row["subject"], row["text_body"] or "", row["html_body"] or ""),
                 unsubscribe_url=row["unsubscribe_url"],
