@@ -9,13 +9,18 @@ no coordinated omission); service time from the moment the request was written.
 Requests whose slot passes the end of --duration while every connection is still
 busy are not sent at all and reported as "missed".
 
-Each request is a NEW rating (fresh participant_id), so the regional results
+Each request is a NEW rating (a fresh confirmed citizen), so the regional results
 (sum over measures of total.answers) must grow by exactly the number of 201s.
 A growth beyond that is reported as an overshoot: double counting. (Against a
 network that others use at the same time, their ratings disturb this count.)
 
 With --start the script runs the whole network itself (`soesmart up`) in a fresh
 RabbitMQ vhost and a temporary data directory, and removes both afterwards.
+Only citizens may rate: before the load, the script adds one confirmed citizen per
+request to each town's database (directly through the town's ParticipationApp, marked
+as demo, no mails) and signs their sessions the way the gateway does; without --start
+it needs the network's --data-dir (for the databases and var/secret-key).
+
 Only 127.0.0.1 is ever contacted. Not a test: nothing here asserts.
 """
 
@@ -55,10 +60,11 @@ class Client:
         self.host, self.port, self.timeout = host, port, timeout
         self.conn: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, body: bytes | None = None,
+                extra_headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
@@ -112,6 +118,7 @@ class Load:
     duration: float
     concurrency: int
     targets: list[tuple[str, list[str]]]  # (town, measure codes)
+    citizens: dict[str, list[str]] = field(default_factory=dict)  # town -> Authorization values
     samples: list[Sample] = field(default_factory=list)
     t0: float = 0.0
     _next: int = 0
@@ -145,15 +152,16 @@ class Load:
                 elif now >= end:
                     break  # its slot is gone and so is the run: counted as missed
                 town, codes = self.targets[i % len(self.targets)]
+                citizen = self.citizens[town][i // len(self.targets)]  # a new one every time
                 body = json.dumps({
                     "measure_code": rnd.choice(codes),
-                    "participant_id": str(uuid.uuid4()),
                     "effectiveness": rnd.randint(1, 5),
                     "support": rnd.choice(SUPPORT),
                 }).encode()
                 sent = time.perf_counter()
                 try:
-                    status, _ = client.request("POST", f"/api/v1/towns/{town}/ratings", body)
+                    status, _ = client.request("POST", f"/api/v1/towns/{town}/ratings", body,
+                                               {"Authorization": citizen})
                     label = str(status)
                 except (OSError, http.client.HTTPException) as exc:
                     label = "conn:" + type(exc).__name__
@@ -626,8 +634,36 @@ def human(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------- citizens
+def signed_in_citizens(data_dir: Path, town: str, n: int) -> list[str]:
+    """`n` confirmed citizens added to `town`'s database; their `Authorization` values."""
+    from services.gateway.citizen_sessions import BEARER_PREFIX, sign_citizen
+    from services.participation.service_layer.handlers import ParticipationApp
+    from soesmart.config import Settings
+    from soesmart.contracts import CitizenSession
+
+    settings = Settings(data_dir=data_dir, town=town, demo=False)
+    key_file = data_dir / "secret-key"
+    if settings.secret_key == Settings.model_fields["secret_key"].default and key_file.exists():
+        settings = settings.model_copy(update={"secret_key": key_file.read_text().strip()})
+    app = ParticipationApp(settings)
+    try:
+        run_id = uuid.uuid4().hex[:8]
+        ids = app.seed_confirmed_citizens(
+            [(f"bench-{run_id}-{k}@example.org", f"Bench {k}") for k in range(n)])
+    finally:
+        app.stop()
+        app.engine.dispose()
+    return [
+        "Bearer " + BEARER_PREFIX + sign_citizen(
+            CitizenSession(citizen_id=uuid.UUID(cid), town=town, display_name="Bench", confirmed=True),
+            settings)
+        for cid in ids
+    ]
+
+
 # ---------------------------------------------------------------------------- main
-def run(args: argparse.Namespace, url: str, root: int | None) -> dict[str, Any]:
+def run(args: argparse.Namespace, url: str, root: int | None, data_dir: Path) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     setup = Client(host, port)
@@ -641,6 +677,8 @@ def run(args: argparse.Namespace, url: str, root: int | None) -> dict[str, Any]:
     setup.close()
 
     load = Load(host, port, args.rate, args.duration, args.concurrency, targets)
+    per_town = math.ceil(load.scheduled / len(targets)) + 1
+    load.citizens = {town: signed_in_citizens(data_dir, town, per_town) for town, _ in targets}
     # Polling is itself load (the results are a ~20 KB document): slowly while ratings
     # are sent, quickly once they are all answered.
     watcher = ResultsWatcher(host, port, args.poll_during_load)
@@ -705,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", action="store_true",
                         help="run the network itself (soesmart up, fresh vhost, temp data)")
     parser.add_argument("--ready-timeout", type=float, default=120.0)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SOESMART_DATA_DIR", "var")),
+                        help="without --start: the network's data directory (databases, secret key)")
     parser.add_argument("--keep-data", action="store_true",
                         help="with --start: keep the data directory and logs")
     parser.add_argument("--no-cpu", dest="cpu", action="store_false",
@@ -735,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
             root: int | None = network.proc.pid
         else:
             root = network_root(urlsplit(url).port or 80) if args.cpu else None
-        summary = run(args, url, root)
+        summary = run(args, url, root, network.data_dir if network is not None else args.data_dir)
     finally:
         if network is not None:
             network.stop()

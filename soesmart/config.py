@@ -49,11 +49,24 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "dev-secret-change-me"
     coordinator_token: str | None = None
+    # Staff sign-ins (pages and API tokens) and citizens' signed session cookies.
+    staff_session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
+    citizen_session_days: int = Field(default=30, ge=1, le=365)
     demo: bool = True
     max_body_bytes: int = 64 * 1024
     # A whole catalogue file (about 260 rows with fact-sheet texts) is bigger than a form.
     max_import_bytes: int = 4 * 1024 * 1024
     outbox_batch: int = 500
+    # Town instances: links by mail, rate limits (stored in the instance's database,
+    # because gateways are stateless and several run side by side), consultation clock.
+    link_resend_seconds: float = 120.0  # no second link of one kind to one address within this
+    limit_links_per_address: int = 5  # per hour (registration and sign-in links)
+    limit_links_per_client: int = 20  # per hour
+    limit_comments_per_citizen: int = 10  # per 10 minutes
+    limit_comments_per_client: int = 30  # per 10 minutes
+    limit_flags_per_citizen: int = 20  # per hour
+    limit_flags_per_client: int = 50  # per hour
+    consultation_check_seconds: float = 60.0  # "closes soon" and automatic closing
     log_level: str = "INFO"
 
     def instance_name(self, service: ServiceKind) -> str:

@@ -27,6 +27,7 @@ from soesmart.contracts import (
     Support,
     parse_event,
 )
+from tests.support.citizens import confirmed_citizen
 
 DAY_1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY_2 = DAY_1 + timedelta(days=1)
@@ -122,7 +123,7 @@ def test_a_lost_projection_is_rebuilt_from_the_towns_own_ratings_to_the_same_fig
         update={"database_url": f"sqlite:///{tmp_path / 'soest.db'}", "town": "soest"})
     soest = ParticipationApp(town_settings)
     codes = ["VEP-RAD-01", "VEP-RAD-02", "VEP-FUSS-01"]
-    people = [uuid.uuid4() for _ in range(7)]
+    people = [confirmed_citizen(soest) for _ in range(7)]
     for i, person in enumerate(people):
         for code in codes[: 1 + i % 3]:
             soest.rate(RateMeasure(measure_code=code, participant_id=person,
@@ -131,7 +132,8 @@ def test_a_lost_projection_is_rebuilt_from_the_towns_own_ratings_to_the_same_fig
                            effectiveness=5, support=Support.NO))
     # ... and the projection got their events duplicated and out of order
     with soest.engine.connect() as conn:
-        payloads = conn.execute(select(pt.outbox.c.payload)).scalars().all()
+        payloads = conn.execute(select(pt.outbox.c.payload)
+                                .where(pt.outbox.c.event_type == "RatingRecorded")).scalars().all()
     events = [parse_event(json.loads(p)) for p in payloads]
     mixed = events + events[:5]
     random.Random(4).shuffle(mixed)

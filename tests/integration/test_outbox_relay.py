@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import requests
 from kombu import Connection, Queue, binding
+from sqlalchemy import update
 
 from services.measures.service_layer.handlers import MeasuresApp
+from services.participation.adapters import tables as pt
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.config import Settings
 from soesmart.contracts import RateMeasure, RatingRecorded, parse_event
 from soesmart.messaging.outbox import OutboxRelay
 from soesmart.messaging.topology import EVENTS_EXCHANGE, declare_all
 from soesmart.towns import towns
+from tests.support.citizens import confirmed_citizen
 from tests.support.infra import MANAGEMENT_URL, eventually
 
 CODE = "VEP-RAD-02"
@@ -41,9 +45,13 @@ def drain(broker_url: str, queue: Queue) -> list[RatingRecorded]:
 
 
 def rate_many(app: ParticipationApp, n: int) -> None:
-    for i in range(n):
-        app.rate(RateMeasure(measure_code=CODE, participant_id=uuid.uuid4(),
-                             effectiveness=1 + i % 5))
+    people = [confirmed_citizen(app) for _ in range(n)]
+    # the citizens' own events (links, confirmations) are not what these tests count
+    with app.engine.begin() as conn:
+        conn.execute(update(pt.outbox).where(pt.outbox.c.event_type != "RatingRecorded")
+                     .values(published_at=datetime.now(UTC)))
+    for i, person in enumerate(people):
+        app.rate(RateMeasure(measure_code=CODE, participant_id=person, effectiveness=1 + i % 5))
 
 
 @pytest.fixture

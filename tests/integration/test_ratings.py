@@ -17,6 +17,7 @@ from services.participation.domain.model import (
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.config import Settings
 from soesmart.contracts import MeasurePublished, MeasureStatusChanged, RateMeasure, Source, Support
+from tests.support.citizens import confirmed_citizen
 
 CODE = "VEP-RAD-02"
 
@@ -33,11 +34,17 @@ def count(app: ParticipationApp, table) -> int:  # type: ignore[no-untyped-def]
 
 def outbox_payloads(app: ParticipationApp) -> list[dict]:
     with app.engine.connect() as conn:
-        return [json.loads(p) for p in conn.execute(select(t.outbox.c.payload)).scalars()]
+        return [json.loads(p) for p in conn.execute(
+            select(t.outbox.c.payload).where(t.outbox.c.event_type == "RatingRecorded")).scalars()]
 
 
-def test_a_rating_and_its_event_are_written_together(app: ParticipationApp) -> None:
-    accepted = app.rate(RateMeasure(measure_code=CODE, participant_id=uuid.uuid4(),
+@pytest.fixture
+def citizen(app: ParticipationApp) -> uuid.UUID:
+    return confirmed_citizen(app)
+
+
+def test_a_rating_and_its_event_are_written_together(app: ParticipationApp, citizen: uuid.UUID) -> None:
+    accepted = app.rate(RateMeasure(measure_code=CODE, participant_id=citizen,
                                     effectiveness=4, support=Support.YES))
     assert accepted.version == 1 and accepted.changed
     [event] = outbox_payloads(app)
@@ -46,8 +53,9 @@ def test_a_rating_and_its_event_are_written_together(app: ParticipationApp) -> N
     assert event["source"] == {"service": "participation", "town": "soest"}
 
 
-def test_changing_a_rating_keeps_one_answer_and_raises_its_version(app: ParticipationApp) -> None:
-    pid = uuid.uuid4()
+def test_changing_a_rating_keeps_one_answer_and_raises_its_version(app: ParticipationApp,
+                                                                   citizen: uuid.UUID) -> None:
+    pid = citizen
     first = app.rate(RateMeasure(measure_code=CODE, participant_id=pid, effectiveness=4))
     second = app.rate(RateMeasure(measure_code=CODE, participant_id=pid, effectiveness=2))
     assert second.rating_id == first.rating_id and second.version == 2
@@ -55,37 +63,42 @@ def test_changing_a_rating_keeps_one_answer_and_raises_its_version(app: Particip
     assert [e["version"] for e in outbox_payloads(app)] == [1, 2]
 
 
-def test_sending_the_same_answer_again_publishes_nothing_new(app: ParticipationApp) -> None:
-    cmd = RateMeasure(measure_code=CODE, participant_id=uuid.uuid4(), support=Support.NO)
+def test_sending_the_same_answer_again_publishes_nothing_new(app: ParticipationApp,
+                                                             citizen: uuid.UUID) -> None:
+    cmd = RateMeasure(measure_code=CODE, participant_id=citizen, support=Support.NO)
     app.rate(cmd)
     again = app.rate(cmd)
     assert again.changed is False
-    assert count(app, t.outbox) == 1
+    assert len(outbox_payloads(app)) == 1
 
 
 @pytest.mark.parametrize(
-    ("cmd", "error"),
+    ("code", "effectiveness", "error"),
     [
-        (RateMeasure(measure_code="VEP-NOPE-01", participant_id=uuid.uuid4(), effectiveness=3),
-         MeasureNotInConsultation),
-        (RateMeasure(measure_code=CODE, participant_id=uuid.uuid4()), EmptyAnswer),
+        ("VEP-NOPE-01", 3, MeasureNotInConsultation),
+        (CODE, None, EmptyAnswer),
     ],
 )
-def test_a_refused_rating_writes_nothing(app: ParticipationApp, cmd: RateMeasure,
-                                         error: type[Exception]) -> None:
+def test_a_refused_rating_writes_nothing(app: ParticipationApp, citizen: uuid.UUID, code: str,
+                                         effectiveness: int | None, error: type[Exception]) -> None:
+    before = count(app, t.outbox)
     with pytest.raises(error):
-        app.rate(cmd)
-    assert count(app, t.ratings) == 0 and count(app, t.outbox) == 0
+        app.rate(RateMeasure(measure_code=code, participant_id=citizen, effectiveness=effectiveness))
+    assert count(app, t.ratings) == 0 and count(app, t.outbox) == before
 
 
-def test_a_closed_consultation_takes_no_ratings(app: ParticipationApp) -> None:
+def test_a_closed_consultation_takes_no_ratings(app: ParticipationApp, citizen: uuid.UUID) -> None:
     with app.engine.begin() as conn:
         conn.execute(update(t.consultations).values(status="closed"))
+    app._forget_consultations()
+    before = count(app, t.outbox)
     cid = app.engine.connect().execute(select(t.consultations.c.id)).scalar_one()
     with pytest.raises(ConsultationNotOpen):
-        app.rate(RateMeasure(measure_code=CODE, participant_id=uuid.uuid4(), effectiveness=3),
+        app.rate(RateMeasure(measure_code=CODE, participant_id=citizen, effectiveness=3),
                  consultation_id=cid)
-    assert count(app, t.ratings) == 0 and count(app, t.outbox) == 0
+    with pytest.raises(ConsultationNotOpen):  # without naming the consultation too
+        app.rate(RateMeasure(measure_code=CODE, participant_id=citizen, effectiveness=3))
+    assert count(app, t.ratings) == 0 and count(app, t.outbox) == before
 
 
 def test_the_local_replica_keeps_the_newest_revision(app: ParticipationApp) -> None:

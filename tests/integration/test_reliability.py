@@ -19,6 +19,7 @@ import pytest
 
 from soesmart.contracts import RatingRecorded, Source, Support
 from tests.support.bus import dead_letters, publish_event, publish_raw
+from tests.support.citizens import signed_in_citizens
 from tests.support.infra import create_vhost, delete_vhost, eventually
 from tests.support.network import Network
 
@@ -150,10 +151,9 @@ def test_a_town_takes_ratings_while_the_regional_services_are_down_and_catches_u
     network.stop_service("notifications")
 
     # When citizens keep rating in Soest
-    for _ in range(20):
-        r = network.post("/api/v1/towns/soest/ratings",
-                         json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
-                               "support": "yes"})
+    for citizen in signed_in_citizens(network, "soest", 20):
+        r = network.post("/api/v1/towns/soest/ratings", headers=citizen,
+                         json={"measure_code": CODE, "support": "yes"})
         assert r.status_code == 201, r.text
     assert "Radweg auf der ehemaligen Bahntrasse" in network.get("/stadt/soest").text
     assert network.get("/api/v1/results").status_code == 503
@@ -168,13 +168,13 @@ def test_a_stopped_service_gives_a_clear_503_and_the_expired_command_never_runs(
     network: Network,
 ) -> None:
     network.start(only=["measures", "participation/olpe", "gateway"])
+    first, second = signed_in_citizens(network, "olpe", 2)
     # Given Olpe's instance is stopped (its RPC queue stays, with no consumer)
     network.stop_service("participation/olpe")
 
     # When a citizen sends a rating
-    r = network.post("/api/v1/towns/olpe/ratings",
-                     json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
-                           "effectiveness": 5})
+    r = network.post("/api/v1/towns/olpe/ratings", headers=first,
+                     json={"measure_code": CODE, "effectiveness": 5})
 
     # Then the gateway answers 503 within its deadline, in the one error shape
     assert r.status_code == 503
@@ -184,21 +184,21 @@ def test_a_stopped_service_gives_a_clear_503_and_the_expired_command_never_runs(
     # And when Olpe comes back, the command whose caller gave up is not carried out
     network.start_service("participation/olpe")
     network.wait_ready(["participation/olpe"])
-    ok = network.post("/api/v1/towns/olpe/ratings",
-                      json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
-                            "effectiveness": 1})
+    ok = network.post("/api/v1/towns/olpe/ratings", headers=second,
+                      json={"measure_code": CODE, "effectiveness": 1})
     assert ok.status_code == 201
     eventually(lambda: answers(network, "olpe") >= 1, timeout=10, message="Olpe counts again")
     assert answers(network, "olpe") == 1
     assert network.results_for(CODE)["towns"]["olpe"]["effectiveness_distribution"]["5"] == 0
 
 
-def _rate_until_accepted(network: Network, town: str, deadline: float = 60) -> None:
-    body = {"measure_code": CODE, "participant_id": str(uuid.uuid4()), "effectiveness": 3}
+def _rate_until_accepted(network: Network, town: str, citizen: dict[str, str],
+                         deadline: float = 60) -> None:
+    body = {"measure_code": CODE, "effectiveness": 3}
 
     def accepted() -> bool:
         try:
-            r = network.post(f"/api/v1/towns/{town}/ratings", json=body)
+            r = network.post(f"/api/v1/towns/{town}/ratings", headers=citizen, json=body)
         except Exception:  # noqa: BLE001 - the gateway may be reconnecting
             return False
         assert r.status_code in (200, 201, 503), r.text
@@ -210,22 +210,22 @@ def _rate_until_accepted(network: Network, town: str, deadline: float = 60) -> N
 @pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs a local RabbitMQ to restart")
 def test_a_broker_restart_loses_no_rating_and_counts_none_twice(network: Network) -> None:
     network.start(only=["measures", "participation/menden", "gateway"])
-    for _ in range(30):
-        _rate_until_accepted(network, "menden")
+    citizens = signed_in_citizens(network, "menden", 61)
+    for citizen in citizens[:30]:
+        _rate_until_accepted(network, "menden", citizen)
 
     # When the broker stops and starts again (durable queues, persistent messages)
     subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
     try:
-        r = network.post("/api/v1/towns/menden/ratings",
-                         json={"measure_code": CODE, "participant_id": str(uuid.uuid4()),
-                               "effectiveness": 3})
+        r = network.post("/api/v1/towns/menden/ratings", headers=citizens[60],
+                         json={"measure_code": CODE, "effectiveness": 3})
         assert r.status_code == 503  # said clearly, not hung
     finally:
         subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
 
     # Then the services reconnect by themselves and every accepted rating counts once
-    for _ in range(30):
-        _rate_until_accepted(network, "menden")
+    for citizen in citizens[30:60]:
+        _rate_until_accepted(network, "menden", citizen)
     eventually(lambda: answers(network, "menden") == 60, timeout=60,
                message="all 60 accepted ratings are counted")
     network.assert_alive()

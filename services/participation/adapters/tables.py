@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -31,6 +34,8 @@ measures_replica = Table(
     Column("field_of_action", String(60), nullable=False),
     Column("status", String(30), nullable=False),
     Column("revision", Integer, nullable=False),
+    # the towns the catalogue names (" "-separated slugs); empty: the whole region.
+    Column("towns", Text, nullable=False, server_default=""),
 )
 
 consultations = Table(
@@ -68,6 +73,118 @@ ratings = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("consultation_id", "measure_code", "participant_id", name="uq_one_answer"),
 )
+
+# Citizens of this town. After erasure the row stays (ratings, comments and ideas keep
+# their anonymous author) without any personal data: email, email_key and postcode are
+# NULL and the display name is replaced.
+citizens = Table(
+    "citizens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(320), nullable=True),
+    Column("email_key", String(320), nullable=True, unique=True),
+    Column("postcode", String(5), nullable=True),
+    Column("display_name", String(60), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("notify_replies", Boolean, nullable=False),
+    Column("follow_rated", Boolean, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+    Column("demo", Boolean, nullable=False, server_default="0"),
+)
+
+# Links sent by mail: only the SHA-256 of the token is kept.
+citizen_links = Table(
+    "citizen_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("citizen_id", String(36), ForeignKey("citizens.id"), nullable=False),
+    Column("purpose", String(30), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Index("ix_citizen_links_citizen", "citizen_id", "purpose", "created_at"),
+)
+
+# One row per counted action; the rate limits count rows of a key in a window. In the
+# instance's database because gateways are stateless and several run side by side.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("bucket", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_rate_limit_hits_bucket_at", "bucket", "at"),
+)
+
+consultation_milestones = Table(
+    "consultation_milestones",
+    metadata,
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), primary_key=True),
+    Column("milestone", String(30), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), nullable=False),
+    Column("measure_code", String(40), nullable=False),
+    Column("citizen_id", String(36), ForeignKey("citizens.id"), nullable=False),
+    Column("parent_id", String(36), ForeignKey("comments.id"), nullable=True),
+    Column("body", Text, nullable=False),  # plain text as written; pages escape it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_comments_measure", "measure_code", "created_at"),
+)
+
+comment_flags = Table(
+    "comment_flags",
+    metadata,
+    Column("comment_id", String(36), ForeignKey("comments.id"), primary_key=True),
+    Column("citizen_id", String(36), ForeignKey("citizens.id"), primary_key=True),
+    Column("reason", String(30), nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("dismissed_at", DateTime(timezone=True), nullable=True),
+)
+
+ideas = Table(
+    "ideas",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("citizen_id", String(36), ForeignKey("citizens.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("field_of_action", String(60), nullable=False),
+    Column("place", String(200), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("decision_reason", Text, nullable=False, server_default=""),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("measure_code", String(40), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default="0"),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+)
+
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("target_type", String(20), nullable=False),
+    Column("target_id", String(36), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_ratings_participant", ratings.c.participant_id)
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

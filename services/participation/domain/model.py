@@ -1,19 +1,39 @@
-"""Rules of a town's consultation and a citizen's answer. No framework imports."""
+"""Rules of a town's consultation, its citizens, their answers, comments and ideas. No framework imports."""
 
 from __future__ import annotations
 
+import hashlib
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from soesmart.contracts import Support
+from soesmart.contracts import Support, Tally
+
+Details = list[dict[str, Any]]
+
+ERASED_DISPLAY_NAME = "Gelöschtes Konto"
+CLOSING_SOON_DAYS = 3
 
 
+# --------------------------------------------------------------------------- errors
 class ParticipationError(Exception):
+    """A refused command; `code` names what went wrong, `details` the fields."""
+
     code = "PARTICIPATION_ERROR"
 
-    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str, details: Details | None = None) -> None:
         super().__init__(message)
         self.details = details or []
+
+
+class InvalidInput(ParticipationError):
+    code = "VALIDATION_FAILED"
+
+
+class EmptyAnswer(InvalidInput):
+    pass
 
 
 class ConsultationNotFound(ParticipationError):
@@ -24,12 +44,75 @@ class ConsultationNotOpen(ParticipationError):
     code = "CONSULTATION_NOT_OPEN"
 
 
+class ConsultationLocked(ParticipationError):
+    code = "CONSULTATION_LOCKED"
+
+
+class ConsultationWithoutMeasures(ParticipationError):
+    code = "CONSULTATION_WITHOUT_MEASURES"
+
+
+class PhaseChangeNotAllowed(ParticipationError):
+    code = "PHASE_CHANGE_NOT_ALLOWED"
+
+
 class MeasureNotInConsultation(ParticipationError):
     code = "MEASURE_NOT_IN_CONSULTATION"
 
 
-class EmptyAnswer(ParticipationError):
-    code = "VALIDATION_FAILED"
+class MeasureUnknown(ParticipationError):
+    code = "MEASURE_UNKNOWN"
+
+
+class PostcodeOfOtherTown(ParticipationError):
+    code = "POSTCODE_OF_OTHER_TOWN"
+
+
+class PostcodeNotInTown(ParticipationError):
+    code = "POSTCODE_NOT_IN_TOWN"
+
+
+class LinkInvalid(ParticipationError):
+    code = "LINK_INVALID"
+
+
+class CitizenNotFound(ParticipationError):
+    code = "CITIZEN_NOT_FOUND"
+
+
+class CitizenNotConfirmed(ParticipationError):
+    code = "CITIZEN_NOT_CONFIRMED"
+
+
+class CommentNotFound(ParticipationError):
+    code = "COMMENT_NOT_FOUND"
+
+
+class ReplyToReply(ParticipationError):
+    code = "REPLY_TO_REPLY"
+
+
+class IdeaNotFound(ParticipationError):
+    code = "IDEA_NOT_FOUND"
+
+
+class IdeaAlreadyDecided(ParticipationError):
+    code = "IDEA_ALREADY_DECIDED"
+
+
+class RateLimited(ParticipationError):
+    code = "RATE_LIMITED"
+
+
+# --------------------------------------------------------------------------- consultations
+PHASES = ("draft", "open", "closed", "results_published")
+# The only moves: forwards, one step at a time.
+NEXT_PHASE = {"draft": "open", "open": "closed", "closed": "results_published"}
+PHASE_NAMES = {
+    "draft": "Entwurf", "open": "geöffnet", "closed": "geschlossen",
+    "results_published": "Ergebnisse veröffentlicht",
+}
+MILESTONE_OF_PHASE = {"open": "opened", "closed": "closed", "results_published": "results_published"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +127,12 @@ class Consultation:
     def accepts_answers(self, today: date) -> bool:
         return self.status == "open" and self.starts_on <= today <= self.ends_on
 
-    def check_can_rate(self, measure_code: str, today: date) -> None:
+    def check_open_for(self, measure_code: str, today: date) -> None:
+        """Ratings and comments: only while open, only for the consultation's measures."""
         if not self.accepts_answers(today):
             raise ConsultationNotOpen(
-                "Diese Beteiligung ist nicht geöffnet; Antworten sind nur während der "
-                "Beteiligungsphase möglich."
+                "Diese Beteiligung ist nicht geöffnet; Antworten und Kommentare sind nur während "
+                "der Beteiligungsphase möglich."
             )
         if measure_code not in self.measure_codes:
             raise MeasureNotInConsultation(
@@ -56,7 +140,57 @@ class Consultation:
                 [{"field": "measure_code", "problem": "not part of this consultation"}],
             )
 
+    check_can_rate = check_open_for
 
+    def check_phase_change(self, phase: str, today: date) -> None:
+        if NEXT_PHASE.get(self.status) != phase:
+            raise PhaseChangeNotAllowed(
+                f"Eine Beteiligung im Zustand „{PHASE_NAMES.get(self.status, self.status)}“ kann nicht "
+                f"in den Zustand „{PHASE_NAMES.get(phase, phase)}“ wechseln. Erlaubt ist nur: Entwurf → "
+                "geöffnet → geschlossen → Ergebnisse veröffentlicht.",
+                [{"field": "phase", "problem": f"not allowed from {self.status}",
+                  "current": self.status}],
+            )
+        if phase == "open":
+            if not self.measure_codes:
+                raise ConsultationWithoutMeasures(
+                    "Eine Beteiligung ohne Maßnahmen kann nicht geöffnet werden.",
+                    [{"field": "measure_codes", "problem": "at least one measure is needed"}],
+                )
+            if self.ends_on < today:
+                raise PhaseChangeNotAllowed(
+                    "Das Ende dieser Beteiligung liegt in der Vergangenheit; bitte zuerst das "
+                    "Enddatum ändern.",
+                    [{"field": "ends_on", "problem": "lies in the past"}],
+                )
+
+    def check_editable(self, changes_measures: bool) -> None:
+        if self.status not in ("draft", "open"):
+            raise ConsultationLocked(
+                "Eine geschlossene Beteiligung kann nicht mehr geändert werden.",
+                [{"field": "consultation_id", "problem": f"consultation is {self.status}"}],
+            )
+        if changes_measures and self.status != "draft":
+            raise ConsultationLocked(
+                "Die Maßnahmen einer geöffneten Beteiligung können nicht mehr geändert werden.",
+                [{"field": "measure_codes", "problem": "only a draft's measures can change"}],
+            )
+
+    def closes_soon(self, today: date) -> bool:
+        return self.status == "open" and today <= self.ends_on <= today + timedelta(
+            days=CLOSING_SOON_DAYS)
+
+    def is_over(self, today: date) -> bool:
+        return self.status == "open" and self.ends_on < today
+
+
+def check_dates(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise InvalidInput("Das Ende liegt vor dem Beginn.",
+                           [{"field": "ends_on", "problem": "before starts_on"}])
+
+
+# --------------------------------------------------------------------------- answers
 @dataclass(frozen=True)
 class Answer:
     effectiveness: int | None
@@ -79,3 +213,158 @@ class Answer:
             other.support,
             other.reason or None,
         )
+
+
+def tally(effectiveness: Iterable[tuple[int | None, int]],
+          support: Iterable[tuple[str | None, int]], answers: int) -> Tally:
+    """A tally from counts per effectiveness value and per support answer."""
+    distribution = {str(i): 0 for i in range(1, 6)}
+    for value, n in effectiveness:
+        if value is not None:
+            distribution[str(value)] += n
+    counted = sum(distribution.values())
+    mean = (sum(int(k) * n for k, n in distribution.items()) / counted) if counted else None
+    shares = {s.value: 0 for s in Support}
+    for answer, n in support:
+        if answer is not None:
+            shares[answer] += n
+    return Tally(answers=answers, effectiveness_count=counted,
+                 effectiveness_mean=round(mean, 3) if mean is not None else None,
+                 effectiveness_distribution=distribution, support=shares)
+
+
+def support_share(t: Tally) -> float | None:
+    """(yes + rather yes) / support answers, 0..1."""
+    total = sum(t.support.values())
+    if not total:
+        return None
+    return (t.support.get("yes", 0) + t.support.get("rather_yes", 0)) / total
+
+
+# --------------------------------------------------------------------------- citizens
+@dataclass(frozen=True)
+class CitizenStanding:
+    """What the participation rules need to know about a citizen."""
+
+    exists: bool
+    confirmed: bool
+    erased: bool
+
+    def check_can_participate(self) -> None:
+        if not self.exists or self.erased:
+            raise CitizenNotFound(
+                "Bitte melden Sie sich an: Dieses Konto gibt es nicht (mehr).",
+                [{"field": "citizen_id", "problem": "unknown citizen"}],
+            )
+        if not self.confirmed:
+            raise CitizenNotConfirmed(
+                "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse über den Link in unserer E-Mail.",
+                [{"field": "citizen_id", "problem": "address not confirmed"}],
+            )
+
+
+def check_postcode(postcode: str, town_slug: str, town_name: str, town_postcodes: tuple[str, ...],
+                   other_town: tuple[str, str] | None) -> None:
+    """A citizen of this town lives at one of its postcodes; others are pointed to their town.
+
+    `other_town` is (slug, name) of the town the postcode belongs to, if any.
+    """
+    if postcode in town_postcodes:
+        return
+    if other_town is not None and other_town[0] != town_slug:
+        slug, name = other_town
+        raise PostcodeOfOtherTown(
+            f"Die Postleitzahl {postcode} gehört zu {name}. Bitte beteiligen Sie sich in {name}.",
+            [{"field": "postcode", "problem": "belongs to another town", "town": slug,
+              "town_name": name}],
+        )
+    raise PostcodeNotInTown(
+        f"Die Postleitzahl {postcode} gehört nicht zu {town_name}. An dieser Beteiligung können "
+        f"Einwohnerinnen und Einwohner von {town_name} teilnehmen.",
+        [{"field": "postcode", "problem": f"not a postcode of {town_name}",
+          "postcodes": ", ".join(town_postcodes)}],
+    )
+
+
+def token_hash(token: str) -> str:
+    """Only this hash of a link's token is stored; the token itself is only in the mail."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def email_key(email: str) -> str:
+    """One address, however it is capitalised."""
+    return email.strip().casefold()
+
+
+LINK_INVALID_MESSAGE = (
+    "Dieser Link ist ungültig oder abgelaufen oder wurde schon benutzt. Bitte fordern Sie einen "
+    "neuen Link an."
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    purpose: str
+    expires_at: datetime
+    used_at: datetime | None
+    citizen_erased: bool
+
+    def check_redeemable(self, purpose: str, now: datetime) -> None:
+        if (self.purpose != purpose or self.used_at is not None or self.expires_at <= now
+                or self.citizen_erased):
+            raise LinkInvalid(LINK_INVALID_MESSAGE, [{"field": "token", "problem": "invalid"}])
+
+
+# --------------------------------------------------------------------------- comments and ideas
+@dataclass(frozen=True)
+class ParentComment:
+    id: str
+    measure_code: str
+    consultation_id: str
+    parent_id: str | None
+
+    def check_can_take_reply(self, measure_code: str, consultation_id: str) -> None:
+        if self.measure_code != measure_code or self.consultation_id != consultation_id:
+            raise CommentNotFound(
+                "Den Kommentar, auf den Sie antworten, gibt es bei dieser Maßnahme nicht.",
+                [{"field": "parent_id", "problem": "no such comment on this measure"}],
+            )
+        if self.parent_id is not None:
+            raise ReplyToReply(
+                "Auf eine Antwort kann nicht noch einmal geantwortet werden; bitte antworten Sie "
+                "auf den ursprünglichen Kommentar.",
+                [{"field": "parent_id", "problem": "replies go one level deep"}],
+            )
+
+
+def check_idea_undecided(status: str) -> None:
+    if status != "submitted":
+        raise IdeaAlreadyDecided(
+            "Über diese Idee wurde bereits entschieden.",
+            [{"field": "idea_id", "problem": f"already {status}"}],
+        )
+
+
+# --------------------------------------------------------------------------- rate limits
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` actions per `window` seconds for one key (an address, a client, a citizen)."""
+
+    count: int
+    window: float
+
+    def check(self, hits_in_window: list[datetime], now: datetime, what: str) -> None:
+        if self.count <= 0 or len(hits_in_window) < self.count:
+            return
+        oldest = sorted(hits_in_window)[len(hits_in_window) - self.count]
+        retry_after = max(1, math.ceil((oldest + timedelta(seconds=self.window) - now).total_seconds()))
+        raise RateLimited(
+            f"Zu viele Anfragen ({what}). Bitte versuchen Sie es in {_in_words(retry_after)} erneut.",
+            [{"field": "", "problem": "rate limited", "retry_after": retry_after}],
+        )
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} Sekunden"
+    return f"{math.ceil(seconds / 60)} Minuten"

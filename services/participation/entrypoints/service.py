@@ -1,18 +1,57 @@
-"""nameko entrypoints of a town's participation instance (one service name per town)."""
+"""nameko entrypoints of a town's participation instance (one service name per town).
+
+Thin: a command arrives as `command=<dict>`, is validated with its contract and
+handed to the application; every answer is `ok(data)`, `invalid(validation error)`
+or `refuse(code, message, details)`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.participation.domain.model import ParticipationError
 from services.participation.service_layer.handlers import ParticipationApp
-from soesmart.contracts import Event, RateMeasure
+from soesmart.contracts import (
+    ChangeConsultationPhase,
+    CreateConsultation,
+    DecideIdea,
+    Event,
+    FlagComment,
+    Moderate,
+    PostComment,
+    ProposeIdea,
+    RateMeasure,
+    RedeemLink,
+    RegisterCitizen,
+    RequestSignIn,
+    UpdateCitizen,
+    UpdateConsultation,
+)
 from soesmart.messaging.nameko_ext import event_consumer, invalid, ok, refuse, rpc
 from soesmart.messaging.topology import participation_queue
 from soesmart.runtime import AppProvider
 from soesmart.towns import Town
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def answer(call: Callable[[], Any]) -> dict[str, Any]:
+    """Run one use case and put its result or refusal into the one reply shape."""
+    try:
+        return ok(_json(call()))
+    except ValidationError as exc:
+        return invalid(exc)
+    except ParticipationError as exc:
+        return refuse(exc.code, str(exc), exc.details)
 
 
 class ParticipationService:
@@ -21,27 +60,73 @@ class ParticipationService:
     name = "participation"
     app: ParticipationApp = AppProvider(ParticipationApp)  # type: ignore[assignment]
 
+    # ---------------------------------------------------------------- citizens
+    @rpc
+    def register_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.register_citizen(RegisterCitizen.model_validate(command)))
+
+    @rpc
+    def request_sign_in(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.request_sign_in(RequestSignIn.model_validate(command)))
+
+    @rpc
+    def confirm_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.confirm_citizen(RedeemLink.model_validate(command)))
+
+    @rpc
+    def redeem_sign_in(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.redeem_sign_in(RedeemLink.model_validate(command)))
+
+    @rpc
+    def citizen_session(self, citizen_id: str) -> dict[str, Any]:
+        return answer(lambda: self.app.citizen_session(citizen_id))
+
+    @rpc
+    def get_citizen(self, citizen_id: str) -> dict[str, Any]:
+        return answer(lambda: self.app.get_citizen(citizen_id))
+
+    @rpc
+    def update_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.update_citizen(UpdateCitizen.model_validate(command)))
+
+    @rpc
+    def erase_citizen(self, citizen_id: str) -> dict[str, Any]:
+        return answer(lambda: self.app.erase_citizen(citizen_id))
+
+    # ---------------------------------------------------------------- consultations
+    @rpc
+    def list_consultations(self, include_drafts: bool = False) -> dict[str, Any]:
+        return answer(lambda: self.app.list_consultations(bool(include_drafts)))
+
     @rpc
     def open_consultations(self) -> dict[str, Any]:
-        return ok([c.model_dump(mode="json") for c in self.app.open_consultations()])
+        return answer(self.app.open_consultations)
 
     @rpc
     def get_consultation(self, consultation_id: str) -> dict[str, Any]:
-        try:
-            return ok(self.app.consultation(consultation_id).model_dump(mode="json"))
-        except ParticipationError as exc:
-            return refuse(exc.code, str(exc), exc.details)
+        return answer(lambda: self.app.consultation(consultation_id))
 
     @rpc
+    def create_consultation(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.create_consultation(CreateConsultation.model_validate(command)))
+
+    @rpc
+    def update_consultation(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.update_consultation(UpdateConsultation.model_validate(command)))
+
+    @rpc
+    def change_consultation_phase(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.change_consultation_phase(
+            ChangeConsultationPhase.model_validate(command)))
+
+    # ---------------------------------------------------------------- ratings
+    @rpc
     def rate(self, command: dict[str, Any], consultation_id: str | None = None) -> dict[str, Any]:
-        try:
-            cmd = RateMeasure.model_validate(command)
-            accepted = self.app.rate(cmd, consultation_id)
-        except ValidationError as exc:
-            return invalid(exc)
-        except ParticipationError as exc:
-            return refuse(exc.code, str(exc), exc.details)
-        return ok(accepted.model_dump(mode="json"))
+        return answer(lambda: self.app.rate(RateMeasure.model_validate(command), consultation_id))
+
+    @rpc
+    def my_ratings(self, citizen_id: str, consultation_id: str | None = None) -> dict[str, Any]:
+        return answer(lambda: self.app.my_ratings(citizen_id, consultation_id))
 
     @rpc
     def export_ratings(self, after_id: str | None = None, limit: int = 1000) -> dict[str, Any]:
@@ -49,7 +134,53 @@ class ParticipationService:
         if not isinstance(limit, int) or not 1 <= limit <= 10000:
             return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.",
                           [{"field": "limit", "problem": "must be a whole number from 1 to 10000"}])
-        return ok(self.app.export_ratings(after_id, limit).model_dump(mode="json"))
+        return answer(lambda: self.app.export_ratings(after_id, limit))
+
+    # ---------------------------------------------------------------- comments and ideas
+    @rpc
+    def list_comments(self, measure_code: str, consultation_id: str | None = None) -> dict[str, Any]:
+        return answer(lambda: self.app.list_comments(measure_code, consultation_id))
+
+    @rpc
+    def post_comment(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.post_comment(PostComment.model_validate(command)))
+
+    @rpc
+    def flag_comment(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.flag_comment(FlagComment.model_validate(command)))
+
+    @rpc
+    def propose_idea(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.propose_idea(ProposeIdea.model_validate(command)))
+
+    @rpc
+    def list_ideas(self, status: str | None = None, include_hidden: bool = False) -> dict[str, Any]:
+        return answer(lambda: self.app.list_ideas(status, bool(include_hidden)))
+
+    @rpc
+    def decide_idea(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.decide_idea(DecideIdea.model_validate(command)))
+
+    # ---------------------------------------------------------------- moderation and results
+    @rpc
+    def moderation_queue(self) -> dict[str, Any]:
+        return answer(self.app.moderation_queue)
+
+    @rpc
+    def moderate(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: self.app.moderate(Moderate.model_validate(command)))
+
+    @rpc
+    def moderation_log(self, limit: int = 100) -> dict[str, Any]:
+        return answer(lambda: self.app.moderation_log(limit))
+
+    @rpc
+    def town_results(self, consultation_id: str) -> dict[str, Any]:
+        return answer(lambda: self.app.town_results(consultation_id))
+
+    @rpc
+    def town_results_csv(self, consultation_id: str) -> dict[str, Any]:
+        return answer(lambda: self.app.town_results_csv(consultation_id))
 
     @rpc
     def ping(self) -> dict[str, Any]:

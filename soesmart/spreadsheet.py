@@ -1,0 +1,30 @@
+"""CSV for German spreadsheets: UTF-8 with BOM, `;` between cells, CRLF, decimal comma.
+
+The same format as the catalogue and results files of the measures service
+(`services/measures/adapters/catalogue_io.py`), shared here for the towns' files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+BOM = "\ufeff"
+
+
+def format_decimal(value: float | None, places: int = 3) -> str:
+    """12.5 -> '12,5'; None -> ''."""
+    if value is None:
+        return ""
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Any table as CSV for German spreadsheets (BOM, `;`, CRLF)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return BOM + out.getvalue()
