@@ -6,6 +6,7 @@
     soesmart dead-letters       what landed in the dead-letter queue, and why
     soesmart rebuild-results    rebuild the combined results from the towns' own ratings
     soesmart republish-catalogue  publish every measure again (after adding a town)
+    soesmart staff create|list|disable  staff accounts (town admins, coordinators)
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             return 2
 
     token = coordinator_token(settings)
+    demo_staff = ensure_demo_staff(settings)
     env = {
         **os.environ,
         "SOESMART_DATA_DIR": str(settings.data_dir.resolve()),
@@ -215,7 +217,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         f"  API:                 {public_url}/api/v1/towns\n"
         f"  Mail:                {mail}\n"
         f"  Coordinator token:   {token}\n"
-        f"  Logs:                {log_dir.resolve()}/\n"
+        + (f"  Staff sign-in:       {public_url}/verwaltung/anmelden (demo accounts)\n"
+           + "".join(f"    {a.email:<40} {a.password}\n" for a in demo_staff)
+           if demo_staff else "")
+        + f"  Logs:                {log_dir.resolve()}/\n"
         "Stop with Ctrl+C.\n",
         flush=True,
     )
@@ -387,6 +392,65 @@ def cmd_rebuild_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def ensure_demo_staff(settings: Settings) -> list:
+    """In a demo network: the demo staff accounts (created if missing), to print them."""
+    if not settings.demo:
+        return []
+    from services.gateway.service_layer.staff import StaffAccounts
+
+    return StaffAccounts(settings).ensure_demo_accounts(towns())
+
+
+def _staff_password() -> str:
+    password = os.environ.get("SOESMART_STAFF_PASSWORD")
+    if password is not None:
+        return password
+    import getpass
+
+    password = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("Repeat the password: ") != password:
+        raise SystemExit("the passwords differ; nothing was created")
+    return password
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Staff accounts in the gateway's database (SOESMART_DATABASE_URL_TEMPLATE or var/gateway.db)."""
+    from services.gateway.domain.staff import AccountExists, StaffRuleViolated
+    from services.gateway.service_layer.staff import StaffAccounts
+
+    settings = Settings()
+    if args.action == "create":
+        if args.town and args.town not in towns().slugs:
+            print(f"refused: unknown town {args.town!r}; known: {', '.join(towns().slugs)}",
+                  file=sys.stderr)
+            return 2
+        try:
+            account = StaffAccounts(settings).create(args.email, args.name, args.role, args.town,
+                                                     _staff_password())
+        except StaffRuleViolated as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 2
+        except AccountExists:
+            print(f"refused: an account with {args.email} exists already", file=sys.stderr)
+            return 2
+        print(f"Created {account.role.value} {account.email}"
+              + (f" for {account.town}" if account.town else "") + ".")
+        return 0
+    store = StaffAccounts(settings)
+    if args.action == "disable":
+        disabled = store.disable(args.email)
+        if disabled is None:
+            print(f"no account with {args.email}", file=sys.stderr)
+            return 1
+        print(f"Disabled {disabled.email}; its sessions and tokens ended.")
+        return 0
+    for a in store.accounts():
+        print(f"{a.email:<40} {a.role.value:<12} {a.town or '-':<16} "
+              f"{'active' if a.active else 'disabled':<9} {a.display_name}"
+              + (" (demo)" if a.demo else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="soesmart", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -414,6 +478,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="only this town (e.g. one that just joined); may be repeated")
     rb.add_argument("--page-size", type=int, default=2000)
     rb.set_defaults(func=cmd_rebuild_results)
+    staff = sub.add_parser("staff", help="staff accounts: create, list, disable")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    create = staff_sub.add_parser(
+        "create", help="create an account; the password comes from SOESMART_STAFF_PASSWORD "
+        "or is asked for")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="display name, e.g. 'Anna Schmidt (Menden)'")
+    create.add_argument("--role", required=True, choices=["town_admin", "coordinator"])
+    create.add_argument("--town", help="the town of a town admin (slug, e.g. menden)")
+    staff_sub.add_parser("list", help="all accounts")
+    disable = staff_sub.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("--email", required=True)
+    staff.set_defaults(func=cmd_staff)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
@@ -11,33 +9,21 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway.backend import Backend, parse_json, town_or_404, validation_details
 from services.gateway.errors import ApiError, json_response
+from services.gateway.permissions import principal_from_request, require
 from soesmart.config import Settings
 from soesmart.contracts import (
     ChangeMeasureStatus,
     Frequency,
     MeasureCode,
     MeasureStatus,
-    RateMeasure,
     Subscribe,
     SubscriptionScope,
-    Support,
 )
 from soesmart.towns import towns
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class RatingBody(Body):
-    measure_code: MeasureCode
-    participant_id: uuid.UUID = Field(
-        description="Pseudonymous id of the answering person (kept by their browser)."
-    )
-    effectiveness: int | None = Field(default=None, ge=1, le=5)
-    support: Support | None = None
-    reason: str | None = Field(default=None, max_length=500)
-    consultation_id: uuid.UUID | None = None
 
 
 class StatusBody(Body):
@@ -67,51 +53,21 @@ def list_towns() -> Response:
     )
 
 
-def town_consultations(backend: Backend, town: str) -> Response:
-    t = town_or_404(town)
-    return json_response({"items": backend.call(t.service_name, "open_consultations")})
-
-
-def rate(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
-    t = town_or_404(town)
-    body = parse_json(request, RatingBody, settings.max_body_bytes)
-    command = RateMeasure(
-        measure_code=body.measure_code, participant_id=body.participant_id,
-        effectiveness=body.effectiveness, support=body.support, reason=body.reason,
-    )
-    accepted = backend.call(
-        t.service_name, "rate", command=command.model_dump(mode="json"),
-        consultation_id=str(body.consultation_id) if body.consultation_id else None,
-    )
-    return json_response(accepted, 201 if accepted["changed"] else 200)
-
-
 def regional_results(backend: Backend) -> Response:
     return json_response(backend.call("measures", "regional_results"))
-
-
-def list_measures(backend: Backend) -> Response:
-    return json_response({"items": backend.call("measures", "list_measures")})
 
 
 def get_measure(backend: Backend, code: str) -> Response:
     return json_response(backend.call("measures", "get_measure", code=code))
 
 
-def require_coordinator(settings: Settings, request: Request) -> str:
-    """Bearer token of the regional coordinators (staff accounts follow with the gateway issue)."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = settings.coordinator_token
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError("UNAUTHORIZED", "Bitte melden Sie sich an (Bearer-Token).")
-    if not expected or not hmac.compare_digest(token.strip(), expected):
-        raise ApiError("FORBIDDEN", "Dieses Token berechtigt nicht zu dieser Aktion.")
-    return "Regionale Koordination"
+def acting_as(settings: Settings, request: Request, action: str, town: str | None = None) -> str:
+    """The name of who sends this request, if they may do `action` (401/403 otherwise)."""
+    return require(principal_from_request(request, settings), action, town).name
 
 
 def change_status(backend: Backend, settings: Settings, request: Request, code: str) -> Response:
-    who = require_coordinator(settings, request)
+    who = acting_as(settings, request, "measure.status")
     body = parse_json(request, StatusBody, settings.max_body_bytes)
     command = ChangeMeasureStatus(
         code=code, status=body.status, note=body.note, progress=body.progress, changed_by=who
@@ -196,7 +152,7 @@ def _csv_download(text: str, filename: str) -> Response:
 
 def import_catalogue(backend: Backend, settings: Settings, request: Request) -> Response:
     """A whole catalogue file as the body (text/csv or application/json); all or nothing."""
-    who = require_coordinator(settings, request)
+    who = acting_as(settings, request, "catalogue.write")
     fmt = CATALOGUE_FORMATS.get(request.mimetype)
     if fmt is None:
         raise ApiError(
@@ -228,7 +184,7 @@ def export_catalogue(backend: Backend, request: Request) -> Response:
 
 
 def results_top(backend: Backend, settings: Settings, request: Request) -> Response:
-    require_coordinator(settings, request)
+    acting_as(settings, request, "regional_results.read")
     town = request.args.get("town") or None
     if town is not None:
         town_or_404(town)
@@ -240,12 +196,12 @@ def results_top(backend: Backend, settings: Settings, request: Request) -> Respo
 
 def results_compare_towns(backend: Backend, settings: Settings, request: Request,
                           code: str) -> Response:
-    require_coordinator(settings, request)
+    acting_as(settings, request, "regional_results.read")
     return json_response(backend.call("measures", "compare_towns", code=code))
 
 
 def results_disagreements(backend: Backend, settings: Settings, request: Request) -> Response:
-    require_coordinator(settings, request)
+    acting_as(settings, request, "regional_results.read")
     return json_response(backend.call(
         "measures", "disagreements", limit=_int_arg(request, "limit", 10),
         min_answers=_int_arg(request, "min_answers", 20),
@@ -253,7 +209,7 @@ def results_disagreements(backend: Backend, settings: Settings, request: Request
 
 
 def results_participation(backend: Backend, settings: Settings, request: Request) -> Response:
-    require_coordinator(settings, request)
+    acting_as(settings, request, "regional_results.read")
     town = request.args.get("town") or None
     if town is not None:
         town_or_404(town)
@@ -263,7 +219,7 @@ def results_participation(backend: Backend, settings: Settings, request: Request
 
 
 def results_export(backend: Backend, settings: Settings, request: Request) -> Response:
-    require_coordinator(settings, request)
+    acting_as(settings, request, "regional_results.read")
     return _csv_download(backend.call("measures", "results_csv"), "ergebnisse-region.csv")
 
 
@@ -272,7 +228,7 @@ def results_export(backend: Backend, settings: Settings, request: Request) -> Re
 
 def delivery_log(backend: Backend, settings: Settings, request: Request) -> Response:
     """For the coordinators: mails by cause and outcome, recent deliveries, bouncing addresses."""
-    require_coordinator(settings, request)
+    acting_as(settings, request, "deliveries.read")
     try:
         limit = int(request.args.get("limit", "100"))
     except ValueError:

@@ -25,8 +25,25 @@ ERROR_STATUS: dict[str, int] = {
     "CATALOGUE_IMPORT_INVALID": 422,
     "INVALID_LINK": 400,
     "CSRF_FAILED": 403,
+    # participation (town instances)
+    "CITIZEN_NOT_FOUND": 404,
+    "CITIZEN_NOT_CONFIRMED": 403,
+    "POSTCODE_OF_OTHER_TOWN": 422,
+    "POSTCODE_NOT_IN_TOWN": 422,
+    "LINK_INVALID": 400,
+    "RATE_LIMITED": 429,
+    "COMMENT_NOT_FOUND": 404,
+    "REPLY_TO_REPLY": 422,
+    "IDEA_NOT_FOUND": 404,
+    "IDEA_ALREADY_DECIDED": 409,
+    "PHASE_CHANGE_NOT_ALLOWED": 409,
+    "MEASURE_UNKNOWN": 422,
+    "CONSULTATION_LOCKED": 409,  # an open consultation keeps its start and measures
+    "CONSULTATION_WITHOUT_MEASURES": 409,
     "UNAUTHORIZED": 401,
     "FORBIDDEN": 403,
+    "INVALID_CREDENTIALS": 401,
+    "ACCOUNT_LOCKED": 429,
     "METHOD_NOT_ALLOWED": 405,
     "SERVICE_UNAVAILABLE": 503,
     "INTERNAL_ERROR": 500,
@@ -61,4 +78,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(exc: ApiError) -> Response:
     headers = {"Retry-After": "5"} if exc.status == 503 else None
+    if exc.status == 429:
+        retry = next((d.get("retry_after") for d in exc.details if d.get("retry_after")), 60)
+        headers = {"Retry-After": str(int(retry))}
     return json_response(exc.body(), exc.status, headers)

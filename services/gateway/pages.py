@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.api import do_subscribe, subscription_command
-from services.gateway.backend import Backend, town_or_404, validation_details
+from services.gateway.backend import Backend, town_or_404
 from services.gateway.errors import ApiError
+from services.gateway.permissions import Principal, principal_from_request
 from services.gateway.texts import text
 from soesmart.config import Settings
-from soesmart.contracts import RateMeasure, Support
 from soesmart.i18n import LANGUAGES, label
 from soesmart.towns import towns
 
 HERE = Path(__file__).resolve().parent
-PARTICIPANT_COOKIE = "soesmart_pid"
 CSRF_COOKIE = "soesmart_csrf"
 LANG_COOKIE = "soesmart_lang"
 
@@ -37,7 +33,7 @@ env.globals["label"] = label
 
 
 class Page:
-    """Per-request page context: language, CSRF token, the participant cookie."""
+    """Per-request page context: language, CSRF token, who is signed in."""
 
     def __init__(self, request: Request, settings: Settings) -> None:
         self.request = request
@@ -49,18 +45,11 @@ class Page:
             self.lang = "de"
         self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         self.new_csrf = CSRF_COOKIE not in request.cookies
-        pid = request.cookies.get(PARTICIPANT_COOKIE)
-        try:
-            self.participant_id = uuid.UUID(pid) if pid else None
-        except ValueError:
-            self.participant_id = None
-        self.new_participant = False
 
-    def ensure_participant(self) -> uuid.UUID:
-        if self.participant_id is None:
-            self.participant_id = uuid.uuid4()
-            self.new_participant = True
-        return self.participant_id
+    @property
+    def principal(self) -> Principal:
+        """Who is signed in (looked up on first use, once per request)."""
+        return principal_from_request(self.request, self.settings)
 
     def check_csrf(self) -> None:
         sent = self.request.form.get("csrf", "")
@@ -92,9 +81,6 @@ class Page:
         year = 365 * 24 * 3600
         if self.new_csrf:
             response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="Lax", secure=secure)
-        if self.new_participant and self.participant_id:
-            response.set_cookie(PARTICIPANT_COOKIE, str(self.participant_id), max_age=year,
-                                httponly=True, samesite="Lax", secure=secure)
         if self.set_lang:
             response.set_cookie(LANG_COOKIE, self.set_lang, max_age=year, httponly=True,
                                 samesite="Lax", secure=secure)
@@ -103,41 +89,6 @@ class Page:
 
 def home(page: Page) -> Response:
     return page.render("home.html")
-
-
-def town_page(page: Page, backend: Backend, town: str) -> Response:
-    t = town_or_404(town)
-    consultations = backend.call(t.service_name, "open_consultations")
-    notice = None
-    saved = page.request.args.get("gespeichert")
-    if saved:
-        titles = {m["code"]: m["title"] for c in consultations for m in c["measures"]}
-        if saved in titles:
-            key = "unchanged" if page.request.args.get("unveraendert") else "saved"
-            notice = {"code": saved, "text": page.t(key, title=titles[saved])}
-    return page.render("town.html", town=t, consultations=consultations, notice=notice)
-
-
-def rate_form(page: Page, backend: Backend, town: str) -> Response:
-    t = town_or_404(town)
-    page.check_csrf()
-    form = page.request.form
-    code = form.get("measure_code", "")
-    try:
-        cmd = RateMeasure(
-            measure_code=code,
-            participant_id=page.ensure_participant(),
-            effectiveness=int(form["effectiveness"]) if form.get("effectiveness") else None,
-            support=Support(form["support"]) if form.get("support") else None,
-            reason=form.get("reason") or None,
-        )
-    except (ValidationError, ValueError) as exc:
-        details = validation_details(exc) if isinstance(exc, ValidationError) else []
-        raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.", details) from None
-    accepted = backend.call(t.service_name, "rate", command=cmd.model_dump(mode="json"),
-                            consultation_id=form.get("consultation_id") or None)
-    suffix = "" if accepted["changed"] else "&unveraendert=1"
-    return page.redirect(f"/stadt/{t.slug}?gespeichert={quote(code)}{suffix}#m-{quote(code)}")
 
 
 def measure_page(page: Page, backend: Backend, code: str) -> Response:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from services.gateway.texts_admin import ADMIN_TEXTS
+from services.gateway.texts_citizen import CITIZEN_TEXTS
+from services.gateway.texts_staff import STAFF_TEXTS
+
 TEXTS: dict[str, dict[str, str]] = {
     "site_title": {"de": "Bürgerbeteiligung 5 für Südwestfalen", "en": "Citizen participation 5 für Südwestfalen"},
     "skip": {"de": "Zum Inhalt springen", "en": "Skip to content"},
@@ -106,6 +110,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "prefs_none": {"de": "Zu dieser Adresse gibt es keine laufenden Abonnements.",
                    "en": "There are no active subscriptions for this address."},
 }
+
+TEXTS.update(ADMIN_TEXTS)
+TEXTS.update(CITIZEN_TEXTS)
+TEXTS.update(STAFF_TEXTS)
 
 
 def text(key: str, lang: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from tests.support.infra import create_vhost, delete_vhost, eventually
 from tests.support.network import Network
 
-SERVICES = ["measures", "participation/soest", "participation/olpe", "gateway"]
+SERVICES = ["measures", "notifications", "participation/soest", "participation/olpe", "gateway"]
 
 
 @pytest.fixture
@@ -67,9 +66,9 @@ def test_a_coordinator_imports_exports_reads_results_and_rebuilds_them(network: 
 
     # Citizens of two towns answer
     for town, support in (("soest", "yes"), ("soest", "yes"), ("olpe", "no"), ("olpe", "no")):
-        response = network.post(f"/api/v1/towns/{town}/ratings", json={
-            "measure_code": "VEP-RAD-02", "participant_id": str(uuid.uuid4()),
-            "effectiveness": 4, "support": support})
+        citizen = network.bearer(network.citizen(town))
+        response = network.post(f"/api/v1/towns/{town}/ratings", headers=citizen, json={
+            "measure_code": "VEP-RAD-02", "effectiveness": 4, "support": support})
         assert response.status_code == 201, response.text
     eventually(lambda: sum(t["answers"] for t in figures(network).get("VEP-RAD-02", {}).values()) == 4,
                timeout=15, message="the answers reach the combined results")

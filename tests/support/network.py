@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import signal
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,7 @@ import requests
 
 from soesmart.cli import Child, plan_children
 from soesmart.config import Settings
+from soesmart.towns import towns
 from tests.support.infra import eventually, free_port
 
 
@@ -26,6 +31,9 @@ class Network:
     port: int = field(default_factory=free_port)
     token: str = "test-coordinator-token"
     children: dict[str, Child] = field(default_factory=dict)
+    # A running aiosmtpd server (tests/support/smtp.py) when smtp_url points at one;
+    # without it mails are read from the .eml files the notifications service writes.
+    smtp: Any = None
 
     @property
     def url(self) -> str:
@@ -119,3 +127,45 @@ class Network:
             if m["code"] == code:
                 return m
         return None
+
+    # -- citizens ----------------------------------------------------------------------
+    def mails_to(self, address: str) -> list[email.message.EmailMessage]:
+        if self.smtp is not None:
+            return list(self.smtp.to(address))
+        found = []
+        for path in sorted((self.data_dir / "mail").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address.lower() in str(message["To"]).lower():
+                found.append(message)
+        return found  # type: ignore[return-value]
+
+    def link_token(self, address: str, path: str, timeout: float = 20) -> str:
+        """The token of the newest link to `.../<path>?token=` mailed to `address`."""
+        pattern = re.compile(re.escape(path) + r"\?token=([A-Za-z0-9_\-.]+)")
+
+        def find() -> str | None:
+            for message in reversed(self.mails_to(address)):
+                body = message.get_body(preferencelist=("plain",))
+                match = pattern.search(body.get_content() if body else "")
+                if match:
+                    return match.group(1)
+            return None
+
+        return eventually(find, timeout=timeout, message=f"a link {path} reaches {address}")
+
+    def citizen(self, town: str, address: str | None = None, name: str = "Testperson",
+                **choices: Any) -> str:
+        """Register and confirm a citizen of `town` as a person does; returns the bearer token."""
+        address = address or f"buerger-{uuid.uuid4().hex[:10]}@example.org"
+        body = {"email": address, "postcode": towns().get(town).postcodes[0],
+                "display_name": name, **choices}
+        response = self.post(f"/api/v1/towns/{town}/citizens", json=body)
+        assert response.status_code == 202, response.text
+        token = self.link_token(address, f"/stadt/{town}/bestaetigen")
+        response = self.post(f"/api/v1/towns/{town}/citizens/confirm", json={"token": token})
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
+
+    @staticmethod
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}

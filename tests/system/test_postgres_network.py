@@ -14,7 +14,7 @@ from soesmart.towns import towns
 from tests.support.infra import POSTGRES_URL, create_vhost, delete_vhost, eventually
 from tests.support.network import Network
 
-INSTANCES = ["measures", "notifications", *(t.service_name for t in towns())]
+INSTANCES = ["gateway", "measures", "notifications", *(t.service_name for t in towns())]
 
 
 def _admin() -> pg8000.native.Connection:
@@ -48,8 +48,9 @@ def network(tmp_path: Path) -> Iterator[Network]:
 def test_ratings_of_two_towns_reach_the_regional_results_on_postgresql(network: Network) -> None:
     code = "VEP-RAD-02"
     for town, support in (("arnsberg", "yes"), ("bad-berleburg", "no")):
-        r = network.post(f"/api/v1/towns/{town}/ratings",
-                         json={"measure_code": code, "participant_id": str(uuid.uuid4()),
+        auth = network.bearer(network.citizen(town))
+        r = network.post(f"/api/v1/towns/{town}/ratings", headers=auth,
+                         json={"measure_code": code,
                                "effectiveness": 4, "support": support})
         assert r.status_code == 201, r.text
 

@@ -29,7 +29,7 @@ def network(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Itera
 
     vhost, url = create_vhost()
     net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost,
-                  smtp_url=smtp.url)
+                  smtp_url=smtp.url, smtp=smtp)
     try:
         net.start()
         yield net
@@ -60,11 +60,35 @@ def test_every_town_has_a_page_with_its_open_consultation(network: Network) -> N
         assert page
 
 
+def _sign_up_in_the_browser_way(network: Network, town: str, address: str,
+                                name: str, **choices: str) -> dict[str, str]:
+    """Register with the form, open the link from the mail, press the button: the cookies."""
+    csrf, cookies = _csrf_and_cookies(network, f"/stadt/{town}/registrieren")
+    from soesmart.towns import towns
+
+    form = {"csrf": csrf, "email": address, "postcode": towns().get(town).postcodes[0],
+            "display_name": name, **choices}
+    sent = network.post(f"/stadt/{town}/registrieren", data=form, cookies=cookies)
+    assert sent.status_code == 200 and "Postfach" in sent.text, sent.text[-2000:]
+    token = network.link_token(address, f"/stadt/{town}/bestaetigen")
+    csrf, cookies = _csrf_and_cookies(network, f"/stadt/{town}/bestaetigen?token={token}", cookies)
+    confirmed = network.post(f"/stadt/{town}/bestaetigen", data={"csrf": csrf, "token": token},
+                             cookies=cookies, allow_redirects=False)
+    assert confirmed.status_code == 303, confirmed.text
+    cookies.update(confirmed.cookies)
+    welcome = network.get(confirmed.headers["Location"], cookies=cookies)
+    assert f"Willkommen, {name}!" in welcome.text
+    return cookies
+
+
 def test_a_citizen_rates_on_the_town_page_and_the_region_counts_it_once(network: Network) -> None:
-    # Given a citizen on the page of Olpe
+    # Given a citizen of Olpe who registered and confirmed the address
     eventually(lambda: CODE in network.get("/stadt/olpe").text, timeout=20,
                message="the measure is on Olpe's page")
-    csrf, cookies = _csrf_and_cookies(network, "/stadt/olpe")
+    anonymous = network.get("/stadt/olpe").text
+    assert 'action="/stadt/olpe/bewertung"' not in anonymous, "only confirmed citizens rate"
+    cookies = _sign_up_in_the_browser_way(network, "olpe", "anna.olpe@example.org", "Anna O.")
+    csrf, cookies = _csrf_and_cookies(network, "/stadt/olpe", cookies)
     before = (network.results_for(CODE) or {}).get("towns", {}).get("olpe", {}).get("answers", 0)
 
     # When they answer both questions and send the form
@@ -99,39 +123,44 @@ def test_a_citizen_rates_on_the_town_page_and_the_region_counts_it_once(network:
 
 
 def test_the_api_takes_a_rating_and_refuses_bad_input_without_writing(network: Network) -> None:
-    pid = str(uuid.uuid4())
-    ok = network.post("/api/v1/towns/menden/ratings",
-                      json={"measure_code": CODE, "participant_id": pid, "effectiveness": 5})
+    anonymous = network.post("/api/v1/towns/menden/ratings",
+                             json={"measure_code": CODE, "effectiveness": 5})
+    assert anonymous.status_code == 401 and anonymous.json()["error"] == "UNAUTHORIZED"
+    auth = network.bearer(network.citizen("menden"))
+    ok = network.post("/api/v1/towns/menden/ratings", headers=auth,
+                      json={"measure_code": CODE, "effectiveness": 5})
     assert ok.status_code == 201, ok.text
-    again = network.post("/api/v1/towns/menden/ratings",
-                         json={"measure_code": CODE, "participant_id": pid, "effectiveness": 5})
+    again = network.post("/api/v1/towns/menden/ratings", headers=auth,
+                         json={"measure_code": CODE, "effectiveness": 5})
     assert again.status_code == 200 and again.json()["changed"] is False
+    # A citizen of Menden does not answer in Olpe
+    elsewhere = network.post("/api/v1/towns/olpe/ratings", headers=auth,
+                             json={"measure_code": CODE, "effectiveness": 5})
+    assert elsewhere.status_code == 403, elsewhere.text
 
     bad_cases = [
-        ({"measure_code": CODE, "participant_id": pid, "effectiveness": 6}, 422, "effectiveness"),
-        ({"measure_code": "VEP-NOPE-99", "participant_id": pid, "effectiveness": 3}, 422,
-         "measure_code"),
-        ({"measure_code": CODE, "participant_id": pid}, 422, "effectiveness"),
-        ({"measure_code": CODE, "participant_id": "not-a-uuid", "support": "yes"}, 422,
+        ({"measure_code": CODE, "effectiveness": 6}, 422, "effectiveness"),
+        ({"measure_code": "VEP-NOPE-99", "effectiveness": 3}, 422, "measure_code"),
+        ({"measure_code": CODE}, 422, "effectiveness"),
+        ({"measure_code": CODE, "participant_id": str(uuid.uuid4()), "support": "yes"}, 422,
          "participant_id"),
-        ({"measure_code": CODE, "participant_id": pid, "support": "yes", "admin": True}, 422,
-         "admin"),
+        ({"measure_code": CODE, "support": "yes", "admin": True}, 422, "admin"),
     ]
     for body, status, field in bad_cases:
-        r = network.post("/api/v1/towns/menden/ratings", json=body)
+        r = network.post("/api/v1/towns/menden/ratings", json=body, headers=auth)
         assert r.status_code == status, (body, r.text)
         err = r.json()
         assert set(err) == {"error", "message", "details"}
         assert any(d.get("field") == field for d in err["details"]), (field, err)
 
-    unknown_town = network.post("/api/v1/towns/atlantis/ratings",
-                                json={"measure_code": CODE, "participant_id": pid, "support": "yes"})
+    unknown_town = network.post("/api/v1/towns/atlantis/ratings", headers=auth,
+                                json={"measure_code": CODE, "support": "yes"})
     assert unknown_town.status_code == 404 and unknown_town.json()["error"] == "UNKNOWN_TOWN"
     malformed = network.post("/api/v1/towns/menden/ratings", data="{not json",
-                             headers={"Content-Type": "application/json"})
+                             headers={"Content-Type": "application/json", **auth})
     assert malformed.status_code == 400 and malformed.json()["error"] == "MALFORMED_JSON"
     huge = network.post("/api/v1/towns/menden/ratings", data="x" * 200_000,
-                        headers={"Content-Type": "application/json"})
+                        headers={"Content-Type": "application/json", **auth})
     assert huge.status_code == 413 and huge.json()["error"] == "PAYLOAD_TOO_LARGE"
 
     # Nothing of the refused requests was counted: Menden has exactly the one answer above.
@@ -180,7 +209,7 @@ def test_a_subscriber_is_mailed_when_a_coordinator_changes_the_status(
     assert "Beschlossen" in body and "Der Rat hat die Maßnahme beschlossen." in body
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mail["List-Unsubscribe"].startswith(f"<{network.url}/abo/abmelden")
-    assert "Bürgerbeteiligung" in mail["From"]
+    assert "5 für Südwestfalen" in mail["From"]  # a regional change comes from the region
     assert len(status_mails()) == 1
 
 
@@ -189,7 +218,7 @@ def test_a_status_change_needs_the_coordinator_token(network: Network) -> None:
     assert anonymous.status_code == 401
     wrong = network.post("/api/v1/measures/VEP-RAD-01/status", json={"status": "decided"},
                          headers={"Authorization": "Bearer wrong"})
-    assert wrong.status_code == 403
+    assert wrong.status_code == 401  # an unknown token signs nobody in
     measure = network.get("/api/v1/measures/VEP-RAD-01").json()
     assert measure["status"] == "in_consultation"
 
@@ -253,3 +282,46 @@ def test_a_town_subscriber_manages_their_settings_by_the_link_in_the_mail(
     assert log.status_code == 200 and any(c["cause"] == "confirm_subscription"
                                           for c in log.json()["counts"])
     assert network.get("/api/v1/admin/deliveries").status_code == 401
+
+
+def test_a_citizen_goes_from_registration_to_a_changed_rating_to_a_reply_by_mail(
+    network: Network, smtp: SmtpServer
+) -> None:
+    # Anna registers in Soest, asks to hear of replies, and confirms by the link in her mail
+    anna = network.bearer(network.citizen("soest", "anna.soest@example.org", "Anna S.",
+                                          notify_replies=True))
+    me = network.get("/api/v1/towns/soest/me", headers=anna).json()
+    assert me["email"] == "anna.soest@example.org" and me["confirmed_at"]
+
+    # She answers, then changes her answer: one rating, version 2
+    for effectiveness in (3, 5):
+        r = network.post("/api/v1/towns/soest/ratings", headers=anna,
+                         json={"measure_code": CODE, "effectiveness": effectiveness,
+                               "support": "yes"})
+        assert r.status_code == 201, r.text
+    mine = network.get("/api/v1/towns/soest/me/ratings", headers=anna).json()["items"]
+    assert [(m["measure_code"], m["effectiveness"], m["version"]) for m in mine] == [(CODE, 5, 2)]
+
+    # She comments; Ben replies
+    posted = network.post(f"/api/v1/towns/soest/measures/{CODE}/comments", headers=anna,
+                          json={"body": "Gute Idee, aber bitte mit <b>Beleuchtung</b>."})
+    assert posted.status_code == 201, posted.text
+    ben = network.bearer(network.citizen("soest", name="Ben"))
+    reply = network.post(f"/api/v1/towns/soest/measures/{CODE}/comments", headers=ben,
+                         json={"body": "Sehe ich genauso.", "parent_id": posted.json()["id"]})
+    assert reply.status_code == 201, reply.text
+
+    # Anna gets a mail about the reply, from Soest
+    mail = eventually(lambda: next((m for m in smtp.to("anna.soest@example.org")
+                                    if "Sehe ich genauso" in text_of(m)), None),
+                      timeout=20, message="the reply reaches Anna by mail")
+    assert "Ben" in text_of(mail)
+    assert "Soest" in str(mail["From"])
+
+    # The public discussion shows names, never addresses, and markup as text
+    listing = network.get(f"/api/v1/towns/soest/measures/{CODE}/comments").json()["items"]
+    mine_listed = next(c for c in listing if c["id"] == posted.json()["id"])
+    assert mine_listed["display_name"] == "Anna S."
+    assert [r["body"] for r in mine_listed["replies"]] == ["Sehe ich genauso."]
+    page = network.get(f"/stadt/soest/massnahmen/{CODE}").text
+    assert "&lt;b&gt;Beleuchtung&lt;/b&gt;" in page and "anna.soest@example.org" not in page

@@ -24,8 +24,8 @@ COMPOSE_FILE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 INIT_SQL = DEPLOY / "postgres-init.sql"
 INFRASTRUCTURE = {"rabbitmq", "postgres", "mailpit"}
-# The gateway keeps no state, so it has no database.
-KINDS_WITH_A_DATABASE = {"measures", "notifications", "participation"}
+# The gateway processes keep no state of their own; they share one database (staff accounts).
+KINDS_WITH_A_DATABASE = {"measures", "notifications", "participation", "gateway"}
 SECRETS = {"SOESMART_SECRET_KEY": "test-secret", "SOESMART_COORDINATOR_TOKEN": "test-token"}
 
 

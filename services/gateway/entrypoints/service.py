@@ -12,13 +12,18 @@ from pathlib import Path
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import api, pages
+from services.gateway import admin_api, api, pages
 from services.gateway.backend import Backend
+from services.gateway.entrypoints.admin_routes import AdminRoutes
+from services.gateway.entrypoints.auth_routes import AuthRoutes
+from services.gateway.entrypoints.participation_routes import CitizenRoutes
 from services.gateway.entrypoints.routing import json_route, page_route, secure
 from services.gateway.errors import ApiError, json_response
+from services.gateway.service_layer.staff import staff_accounts_for
 from soesmart.config import Settings
 from soesmart.messaging.nameko_ext import TimedRpc
 from soesmart.runtime import AppProvider
+from soesmart.towns import towns
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -27,6 +32,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 class GatewayApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Staff accounts live in the gateway's database, shared by every gateway process.
+        self.staff = staff_accounts_for(settings)
+        if settings.demo:
+            self.staff.ensure_demo_accounts(towns())
+        else:
+            self.staff.disable_demo_accounts()
 
     def background_loops(self) -> list:
         return []
@@ -35,7 +46,7 @@ class GatewayApp:
         pass
 
 
-class GatewayService:
+class GatewayService(CitizenRoutes, AuthRoutes, AdminRoutes):
     name = "gateway"
 
     app: GatewayApp = AppProvider(GatewayApp)  # type: ignore[assignment]
@@ -65,12 +76,7 @@ class GatewayService:
     @http("GET", "/api/v1/towns/<string:town>/consultations")
     @json_route
     def api_consultations(self, request: Request, town: str) -> Response:
-        return api.town_consultations(self.backend, town)
-
-    @http("POST", "/api/v1/towns/<string:town>/ratings")
-    @json_route
-    def api_rate(self, request: Request, town: str) -> Response:
-        return api.rate(self.backend, self.app.settings, request, town)
+        return admin_api.town_consultations(self.backend, self.app.settings, request, town)
 
     @http("GET", "/api/v1/results")
     @json_route
@@ -80,7 +86,7 @@ class GatewayService:
     @http("GET", "/api/v1/measures")
     @json_route
     def api_measures(self, request: Request) -> Response:
-        return api.list_measures(self.backend)
+        return admin_api.list_measures(self.backend, request)
 
     @http("GET", "/api/v1/measures/<string:code>")
     @json_route
@@ -144,6 +150,13 @@ class GatewayService:
         return api.results_export(self.backend, self.app.settings, request)
     # --- end of catalogue and combined results
 
+    @http("GET", "/api/openapi.json")
+    @json_route
+    def api_openapi(self, request: Request) -> Response:
+        from services.gateway.openapi import document
+
+        return json_response(document())
+
     @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
     @json_route
     def api_not_found(self, request: Request, rest: str) -> Response:
@@ -154,16 +167,6 @@ class GatewayService:
     @page_route
     def home(self, page: pages.Page) -> Response:
         return pages.home(page)
-
-    @http("GET", "/stadt/<string:town>")
-    @page_route
-    def town(self, page: pages.Page, town: str) -> Response:
-        return pages.town_page(page, self.backend, town)
-
-    @http("POST", "/stadt/<string:town>/bewertung")
-    @page_route
-    def town_rate(self, page: pages.Page, town: str) -> Response:
-        return pages.rate_form(page, self.backend, town)
 
     @http("GET", "/massnahmen/<string:code>")
     @page_route

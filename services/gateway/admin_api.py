@@ -1,0 +1,233 @@
+"""The JSON API of town admins and coordinators: consultations, moderation, ideas, the catalogue list.
+
+Bodies are the commands of `soesmart.contracts` without `actor`: the gateway adds
+the signed-in staff member's name. Every route asks `permissions.require` first.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.admin_pages import csv_download, filter_measures
+from services.gateway.api import Body
+from services.gateway.backend import Backend, parse_json, town_or_404, validation_details
+from services.gateway.errors import ApiError, json_response
+from services.gateway.pagination import page_request, paginate
+from services.gateway.permissions import Principal, can, principal_from_request, require
+from soesmart.config import Settings
+from soesmart.contracts import (
+    ChangeConsultationPhase,
+    CreateConsultation,
+    DecideIdea,
+    MeasureCode,
+    MeasureStatus,
+    Moderate,
+    Programme,
+    UpdateConsultation,
+)
+from soesmart.towns import Town
+
+
+class ConsultationBody(Body):
+    """A new consultation (a draft); measures by programme, field of action or code."""
+
+    title: str = Field(min_length=5, max_length=300)
+    description: str = Field(default="", max_length=10000)
+    starts_on: date
+    ends_on: date
+    programmes: tuple[Programme, ...] = ()
+    fields_of_action: tuple[str, ...] = ()
+    measure_codes: tuple[MeasureCode, ...] = ()
+
+
+class ConsultationPatch(Body):
+    """Only the fields sent change; an open consultation changes only texts and end date."""
+
+    title: str | None = Field(default=None, min_length=5, max_length=300)
+    description: str | None = Field(default=None, max_length=10000)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    programmes: tuple[Programme, ...] | None = None
+    fields_of_action: tuple[str, ...] | None = None
+    measure_codes: tuple[MeasureCode, ...] | None = None
+
+
+class PhaseBody(Body):
+    phase: Literal["open", "closed", "results_published"]
+
+
+class ModerationBody(Body):
+    target_type: Literal["comment", "idea"]
+    target_id: uuid.UUID
+    action: Literal["hide", "restore", "dismiss_flags"]
+    reason: str = Field(default="", max_length=1000)
+
+
+class DecisionBody(Body):
+    decision: Literal["accept", "decline"]
+    reason: str = Field(default="", max_length=2000)
+
+
+def _command(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a command (rules over several fields, e.g. dates in order) as a 422."""
+    try:
+        return model.model_validate(data).model_dump(mode="json")
+    except ValidationError as exc:
+        raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.",
+                       validation_details(exc)) from None
+
+
+def _who(settings: Settings, request: Request) -> Principal:
+    return principal_from_request(request, settings)
+
+
+def _town(settings: Settings, request: Request, town: str, action: str) -> tuple[Town, Principal]:
+    t = town_or_404(town)
+    return t, require(_who(settings, request), action, t.slug)
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "ja")
+
+
+# ------------------------------------------------------------------------------ consultations
+
+
+def town_consultations(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    """Open consultations for everyone; drafts and closed ones too for the town's admins."""
+    t = town_or_404(town)
+    paging = page_request(request.args)
+    if _flag(request, "include_drafts"):
+        require(_who(settings, request), "consultation.manage", t.slug)
+        items = backend.call(t.service_name, "list_consultations", include_drafts=True)
+    else:
+        items = backend.call(t.service_name, "open_consultations")
+    return json_response(paginate(items, paging))
+
+
+def create_consultation(backend: Backend, settings: Settings, request: Request,
+                        town: str) -> Response:
+    t, who = _town(settings, request, town, "consultation.manage")
+    body = parse_json(request, ConsultationBody, settings.max_body_bytes)
+    command = _command(CreateConsultation, {**body.model_dump(), "actor": who.name})
+    created = backend.call(t.service_name, "create_consultation", command=command)
+    return json_response(created, 201,
+                         {"Location": f"/api/v1/towns/{t.slug}/consultations/{created['id']}"})
+
+
+def get_consultation(backend: Backend, settings: Settings, request: Request, town: str,
+                     cid: str) -> Response:
+    """Public unless a draft: a draft is only for the town's admins (others get 404)."""
+    t = town_or_404(town)
+    consultation = backend.call(t.service_name, "get_consultation", consultation_id=cid)
+    if consultation["status"] == "draft" and not can(_who(settings, request),
+                                                     "consultation.manage", t.slug):
+        raise ApiError("CONSULTATION_NOT_FOUND", "Diese Beteiligung gibt es nicht.",
+                       [{"field": "consultation_id", "problem": "unknown"}])
+    return json_response(consultation)
+
+
+def update_consultation(backend: Backend, settings: Settings, request: Request, town: str,
+                        cid: str) -> Response:
+    t, who = _town(settings, request, town, "consultation.manage")
+    body = parse_json(request, ConsultationPatch, settings.max_body_bytes)
+    command = _command(UpdateConsultation, {**body.model_dump(exclude_unset=True),
+                                            "consultation_id": cid, "actor": who.name})
+    return json_response(backend.call(t.service_name, "update_consultation", command=command))
+
+
+def change_phase(backend: Backend, settings: Settings, request: Request, town: str,
+                 cid: str) -> Response:
+    t, who = _town(settings, request, town, "consultation.manage")
+    body = parse_json(request, PhaseBody, settings.max_body_bytes)
+    command = _command(ChangeConsultationPhase,
+                       {"consultation_id": cid, "phase": body.phase, "actor": who.name})
+    return json_response(backend.call(t.service_name, "change_consultation_phase", command=command))
+
+
+def _may_read_results(backend: Backend, settings: Settings, request: Request, t: Town,
+                      cid: str) -> None:
+    """Published results are public; before that only for staff who may read them."""
+    who = _who(settings, request)
+    if can(who, "town_results.read", t.slug):
+        return
+    consultation = backend.call(t.service_name, "get_consultation", consultation_id=cid)
+    if consultation["status"] != "results_published":
+        require(who, "town_results.read", t.slug)
+
+
+def town_results(backend: Backend, settings: Settings, request: Request, town: str,
+                 cid: str) -> Response:
+    t = town_or_404(town)
+    _may_read_results(backend, settings, request, t, cid)
+    return json_response(backend.call(t.service_name, "town_results", consultation_id=cid))
+
+
+def town_results_csv(backend: Backend, settings: Settings, request: Request, town: str,
+                     cid: str) -> Response:
+    t = town_or_404(town)
+    _may_read_results(backend, settings, request, t, cid)
+    text = backend.call(t.service_name, "town_results_csv", consultation_id=cid)
+    return csv_download(text, f"ergebnisse-{t.slug}-{cid[:8]}.csv")
+
+
+# ------------------------------------------------------------------------------ moderation, ideas
+
+
+def moderation_queue(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    t, _ = _town(settings, request, town, "moderation")
+    return json_response(backend.call(t.service_name, "moderation_queue"))
+
+
+def moderate(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    t, who = _town(settings, request, town, "moderation")
+    body = parse_json(request, ModerationBody, settings.max_body_bytes)
+    command = _command(Moderate, {**body.model_dump(mode="json"), "actor": who.name})
+    return json_response(backend.call(t.service_name, "moderate", command=command), 201)
+
+
+def moderation_log(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    t, _ = _town(settings, request, town, "moderation")
+    paging = page_request(request.args)
+    # The log is kept newest first; a page beyond the first 1,000 acts is empty.
+    acts = backend.call(t.service_name, "moderation_log", limit=1000)
+    return json_response(paginate(acts, paging))
+
+
+def decide_idea(backend: Backend, settings: Settings, request: Request, town: str,
+                idea_id: str) -> Response:
+    t, who = _town(settings, request, town, "idea.decide")
+    body = parse_json(request, DecisionBody, settings.max_body_bytes)
+    command = _command(DecideIdea, {"idea_id": idea_id, "decision": body.decision,
+                                    "reason": body.reason, "actor": who.name})
+    return json_response(backend.call(t.service_name, "decide_idea", command=command))
+
+
+# ------------------------------------------------------------------------------ catalogue
+
+
+def list_measures(backend: Backend, request: Request) -> Response:
+    """The catalogue, filtered (town, programme, field_of_action, status) and paged."""
+    paging = page_request(request.args)
+    filters = {k: request.args.get(k, "").strip()
+               for k in ("programme", "field_of_action", "status", "town")}
+    problems = []
+    if filters["programme"] and filters["programme"] not in {p.value for p in Programme}:
+        problems.append({"field": "programme", "problem": "unknown programme"})
+    if filters["status"] and filters["status"] not in {s.value for s in MeasureStatus}:
+        problems.append({"field": "status", "problem": "unknown status"})
+    if problems:
+        raise ApiError("VALIDATION_FAILED", "Die Filter sind ungültig.", problems)
+    towns_of = None
+    if filters["town"]:
+        town_or_404(filters["town"])
+        exported = json.loads(backend.call("measures", "export_catalogue", format="json"))
+        towns_of = {m["code"]: m.get("towns") or () for m in exported["measures"]}
+    measures = filter_measures(backend.call("measures", "list_measures"), filters, towns_of)
+    return json_response(paginate(measures, paging))

@@ -1,0 +1,241 @@
+"""JSON API for citizens of a town: registration, sign-in, my data, answers, comments, ideas.
+
+The town's participation instance decides; the gateway checks who is asking
+(`permissions.require`), fills in the citizen from the session and never trusts
+a citizen id from a request body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.backend import Backend, parse_json, town_or_404
+from services.gateway.errors import ApiError, json_response
+from services.gateway.permissions import Principal, require
+from soesmart.config import Settings
+from soesmart.contracts import (
+    CommentBody,
+    DisplayName,
+    FlagReason,
+    Language,
+    MeasureCode,
+    Postcode,
+    Support,
+)
+from soesmart.towns import Town
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterBody(Body):
+    email: EmailStr
+    postcode: Postcode
+    display_name: DisplayName = Field(description="Shown publicly next to comments and ideas.")
+    language: Language = "de"
+    notify_replies: bool = Field(default=False, description="Mail me replies to my comments.")
+    follow_rated: bool = Field(default=False, description="Mail me news of the measures I rate.")
+
+
+class EmailBody(Body):
+    email: EmailStr
+
+
+class LinkTokenBody(Body):
+    token: str = Field(min_length=20, max_length=200)
+
+
+class UpdateMeBody(Body):
+    display_name: DisplayName | None = None
+    language: Language | None = None
+    notify_replies: bool | None = None
+    follow_rated: bool | None = None
+
+
+class RatingBody(Body):
+    """The two questions for one measure; the citizen is the signed-in one."""
+
+    measure_code: MeasureCode
+    effectiveness: int | None = Field(default=None, ge=1, le=5)
+    support: Support | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    consultation_id: uuid.UUID | None = None
+
+
+class CommentBodyIn(Body):
+    body: CommentBody
+    parent_id: uuid.UUID | None = None
+    consultation_id: uuid.UUID | None = None
+
+
+class FlagBody(Body):
+    reason: FlagReason
+    note: str = Field(default="", max_length=500)
+
+
+class IdeaBody(Body):
+    title: str = Field(min_length=5, max_length=200)
+    description: str = Field(min_length=20, max_length=5000)
+    field_of_action: str
+    place: str | None = Field(default=None, max_length=200)
+
+
+class SessionOut(BaseModel):
+    citizen_id: uuid.UUID
+    town: str
+    display_name: str
+    confirmed: bool
+    token: str = Field(description="Bearer token for the API (Authorization: Bearer <token>).")
+
+
+def client_key(request: Request, settings: Settings) -> str:
+    """An opaque key of the calling client for rate limits; the IP address never leaves."""
+    address = request.remote_addr or "unknown"
+    return hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def citizen_of(principal: Principal, town: Town, action: str) -> uuid.UUID:
+    require(principal, action, town.slug)
+    if principal.citizen_id is None:  # staff hold no citizen account
+        raise ApiError("FORBIDDEN", "Nur Bürgerinnen und Bürger können das tun.")
+    return principal.citizen_id
+
+
+# --- registration and sign-in
+
+
+def register(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    t = town_or_404(town)
+    body = parse_json(request, RegisterBody, settings.max_body_bytes)
+    command = body.model_dump(mode="json") | {"client": client_key(request, settings)}
+    return json_response(backend.call(t.service_name, "register_citizen", command=command), 202)
+
+
+def request_sign_in(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
+    t = town_or_404(town)
+    body = parse_json(request, EmailBody, settings.max_body_bytes)
+    command = {"email": body.email, "client": client_key(request, settings)}
+    return json_response(backend.call(t.service_name, "request_sign_in", command=command), 202)
+
+
+def redeem(backend: Backend, settings: Settings, request: Request, town: str,
+           method: Literal["confirm_citizen", "redeem_sign_in"]) -> Response:
+    from services.gateway.permissions import issue_citizen_session
+
+    t = town_or_404(town)
+    body = parse_json(request, LinkTokenBody, settings.max_body_bytes)
+    session = backend.call(t.service_name, method, command={"token": body.token})
+    response = json_response({})
+    bearer = issue_citizen_session(response, _session_contract(session), settings)
+    response.set_data(SessionOut(**session, token=bearer).model_dump_json())
+    return response
+
+
+def _session_contract(data: dict[str, Any]) -> Any:
+    from soesmart.contracts import CitizenSession
+
+    return CitizenSession.model_validate(data)
+
+
+# --- my data
+
+
+def me(backend: Backend, principal: Principal, town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "citizen.self")
+    return json_response(backend.call(t.service_name, "get_citizen", citizen_id=str(cid)))
+
+
+def update_me(backend: Backend, settings: Settings, principal: Principal, request: Request,
+              town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "citizen.self")
+    body = parse_json(request, UpdateMeBody, settings.max_body_bytes)
+    command = body.model_dump(mode="json", exclude_none=True) | {"citizen_id": str(cid)}
+    return json_response(backend.call(t.service_name, "update_citizen", command=command))
+
+
+def erase_me(backend: Backend, principal: Principal, town: str) -> Response:
+    from services.gateway.permissions import end_citizen_session
+
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "citizen.self")
+    response = json_response(backend.call(t.service_name, "erase_citizen", citizen_id=str(cid)))
+    end_citizen_session(response)
+    return response
+
+
+def my_ratings(backend: Backend, principal: Principal, town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "citizen.self")
+    return json_response({"items": backend.call(t.service_name, "my_ratings", citizen_id=str(cid))})
+
+
+# --- answers, comments, ideas
+
+
+def rate(backend: Backend, settings: Settings, principal: Principal, request: Request,
+         town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "rating.write")
+    body = parse_json(request, RatingBody, settings.max_body_bytes)
+    command = {"measure_code": body.measure_code, "participant_id": str(cid),
+               "effectiveness": body.effectiveness,
+               "support": body.support.value if body.support else None, "reason": body.reason}
+    accepted = backend.call(
+        t.service_name, "rate", command=command,
+        consultation_id=str(body.consultation_id) if body.consultation_id else None,
+    )
+    return json_response(accepted, 201 if accepted["changed"] else 200)
+
+
+def comments(backend: Backend, town: str, code: str) -> Response:
+    t = town_or_404(town)
+    return json_response({"items": backend.call(t.service_name, "list_comments", measure_code=code)})
+
+
+def post_comment(backend: Backend, settings: Settings, principal: Principal, request: Request,
+                 town: str, code: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "comment.write")
+    body = parse_json(request, CommentBodyIn, settings.max_body_bytes)
+    command = body.model_dump(mode="json") | {"citizen_id": str(cid), "measure_code": code,
+                                              "client": client_key(request, settings)}
+    return json_response(backend.call(t.service_name, "post_comment", command=command), 201)
+
+
+def flag_comment(backend: Backend, settings: Settings, principal: Principal, request: Request,
+                 town: str, comment_id: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "comment.flag")
+    body = parse_json(request, FlagBody, settings.max_body_bytes)
+    command = body.model_dump(mode="json") | {"citizen_id": str(cid), "comment_id": comment_id,
+                                              "client": client_key(request, settings)}
+    return json_response(backend.call(t.service_name, "flag_comment", command=command), 201)
+
+
+def ideas(backend: Backend, request: Request, town: str) -> Response:
+    t = town_or_404(town)
+    status = request.args.get("status") or None
+    if status not in (None, "submitted", "accepted", "declined"):
+        raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.",
+                       [{"field": "status", "problem": "one of submitted, accepted, declined"}])
+    return json_response({"items": backend.call(t.service_name, "list_ideas", status=status,
+                                                include_hidden=False)})
+
+
+def propose_idea(backend: Backend, settings: Settings, principal: Principal, request: Request,
+                 town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "idea.write")
+    body = parse_json(request, IdeaBody, settings.max_body_bytes)
+    command = body.model_dump(mode="json") | {"citizen_id": str(cid),
+                                              "client": client_key(request, settings)}
+    return json_response(backend.call(t.service_name, "propose_idea", command=command), 201)

@@ -1,0 +1,224 @@
+"""Staff sign-in and sign-out: the token API for scripts and the form for the pages.
+
+Both ask the same use case (`StaffAccounts.sign_in`), so failed attempts count
+together and the lockout holds whichever door is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.wrappers import Request, Response
+
+from services.gateway.backend import parse_json, town_or_404
+from services.gateway.domain.staff import InvalidCredentials, SignInLocked
+from services.gateway.errors import ApiError, json_response
+from services.gateway.pages import Page
+from services.gateway.permissions import (
+    STAFF_COOKIE,
+    STAFF_PREFIX,
+    Principal,
+    can,
+    principal_from_request,
+    require,
+)
+from services.gateway.service_layer.staff import API, PAGE, SignedIn, staff_accounts_for
+from soesmart.config import Settings
+from soesmart.towns import towns
+
+STAFF_HOME = "/verwaltung"
+SIGN_IN_PAGE = "/verwaltung/anmelden"
+
+
+class SignInBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def client_address_key(request: Request, settings: Settings) -> str:
+    """The client address as an opaque key: failed sign-ins are counted per address too."""
+    address = request.remote_addr or "unknown"
+    return hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _locked(exc: SignInLocked) -> ApiError:
+    minutes = max(1, (exc.retry_after + 59) // 60)
+    return ApiError(
+        "ACCOUNT_LOCKED",
+        f"Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {minutes} Minuten "
+        "noch einmal.",
+        [{"retry_after": exc.retry_after}],
+    )
+
+
+INVALID = "E-Mail-Adresse oder Passwort stimmen nicht."
+
+
+def _sign_in(settings: Settings, request: Request, email: str, password: str,
+             kind: str) -> SignedIn:
+    try:
+        return staff_accounts_for(settings).sign_in(
+            email, password, client_address_key(request, settings), kind)
+    except SignInLocked as exc:
+        raise _locked(exc) from None
+    except InvalidCredentials:
+        raise ApiError("INVALID_CREDENTIALS", INVALID) from None
+
+
+# --- JSON API
+
+
+def issue_token(settings: Settings, request: Request) -> Response:
+    body = parse_json(request, SignInBody, settings.max_body_bytes)
+    signed = _sign_in(settings, request, body.email, body.password, API)
+    return json_response({
+        "token": STAFF_PREFIX + signed.token,
+        "expires_at": signed.expires_at.isoformat(),
+        "role": signed.account.role.value,
+        "town": signed.account.town,
+    }, 201, headers={"Cache-Control": "no-store"})
+
+
+def revoke_token(settings: Settings, request: Request) -> Response:
+    """End the staff token this request was sent with."""
+    principal = require(principal_from_request(request, settings), "staff.area")
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    value = value.strip()
+    if principal.staff_id is None or not value.startswith(STAFF_PREFIX):
+        raise ApiError("VALIDATION_FAILED", "Nur ein persönliches Token kann widerrufen werden.",
+                       [{"field": "Authorization", "problem": "must be Bearer s.<token>"}])
+    staff_accounts_for(settings).revoke(value[len(STAFF_PREFIX):])
+    return json_response({"status": "revoked"})
+
+
+def whoami(settings: Settings, request: Request) -> Response:
+    p = principal_from_request(request, settings)
+    return json_response({"role": p.role, "name": p.name, "town": p.town,
+                          "confirmed": p.confirmed if p.role == "citizen" else None})
+
+
+# --- pages
+
+
+def _cookie_options(settings: Settings) -> dict[str, Any]:
+    return {"httponly": True, "samesite": "Lax", "path": "/",
+            "secure": settings.public_url.startswith("https://")}
+
+
+def next_page(value: str | None) -> str:
+    """Where to go after signing in: a staff page of ours, never another site."""
+    if value and value.startswith(STAFF_HOME) and "//" not in value and "\\" not in value:
+        return value
+    return STAFF_HOME
+
+
+def sign_in_first(page: Page) -> Response:
+    """A stranger on a staff page is sent to the sign-in form, and back after it."""
+    target = page.request.full_path.rstrip("?")
+    return page.redirect(f"{SIGN_IN_PAGE}?{urlencode({'weiter': target})}")
+
+
+def sign_in_page(page: Page, errors: list[dict[str, str]] | None = None, email: str = "",
+                 status: int = 200) -> Response:
+    notice = page.t("staff_signed_out") if page.request.args.get("abgemeldet") else None
+    weiter = next_page(page.request.form.get("weiter") or page.request.args.get("weiter"))
+    response = page.render("staff_sign_in.html", status=status, errors=errors or [],
+                           email=email, notice=notice, weiter=weiter)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def sign_in_form(page: Page) -> Response:
+    page.check_csrf()
+    form = page.request.form
+    email, password = form.get("email", "").strip(), form.get("password", "")
+    if not email or not password or len(email) > 254 or len(password) > 1024:
+        return sign_in_page(page, [{"field": "email" if not email else "password",
+                                    "label": page.t("email" if not email else "staff_password"),
+                                    "problem": page.t("staff_fill_in")}], email, 422)
+    try:
+        signed = _sign_in(page.settings, page.request, email, password, PAGE)
+    except ApiError as exc:
+        problem = page.t("staff_invalid") if exc.code == "INVALID_CREDENTIALS" else exc.message
+        response = sign_in_page(page, [{"field": "email", "label": page.t("email"),
+                                        "problem": problem}], email, exc.status)
+        if exc.code == "ACCOUNT_LOCKED":
+            response.headers["Retry-After"] = str(exc.details[0]["retry_after"])
+        return response
+    response = page.redirect(next_page(form.get("weiter")))
+    response.set_cookie(STAFF_COOKIE, signed.token,
+                        max_age=int(page.settings.staff_session_hours * 3600),
+                        **_cookie_options(page.settings))
+    return response
+
+
+def sign_out_form(page: Page) -> Response:
+    page.check_csrf()
+    token = page.request.cookies.get(STAFF_COOKIE)
+    if token:
+        staff_accounts_for(page.settings).revoke(token)
+    response = page.redirect(SIGN_IN_PAGE + "?abgemeldet=1")
+    response.delete_cookie(STAFF_COOKIE, **_cookie_options(page.settings))
+    return response
+
+
+def staff_home(page: Page) -> Response:
+    if page.principal.role == "anonymous":
+        return sign_in_first(page)
+    principal = require(page.principal, "staff.area")
+    if principal.role == "town_admin":
+        own = [town_or_404(principal.town or "")]
+    else:
+        own = list(towns())
+    region = []
+    if can(principal, "catalogue.write"):
+        region.append({"href": f"{STAFF_HOME}/region/katalog", "text": page.t("staff_catalogue")})
+    if can(principal, "regional_results.read"):
+        region.append({"href": f"{STAFF_HOME}/region/ergebnisse",
+                       "text": page.t("staff_regional_results")})
+    if can(principal, "deliveries.read"):
+        region.append({"href": f"{STAFF_HOME}/region/zustellungen",
+                       "text": page.t("staff_deliveries")})
+    return page.render("staff_home.html", principal=principal, role_text=role_text(page, principal),
+                       staff_towns=own, region=region, sections=town_sections(page, principal))
+
+
+def town_sections(page: Page, principal: Principal) -> dict[str, list[dict[str, str]]]:
+    """The links of one town's staff area, by what the principal may do there."""
+    sections: dict[str, list[dict[str, str]]] = {}
+    for t in towns():
+        if not can(principal, "town.overview", t.slug):
+            continue
+        base = f"{STAFF_HOME}/stadt/{t.slug}"
+        links = []
+        if can(principal, "consultation.manage", t.slug):
+            links.append({"href": f"{base}/beteiligungen", "text": page.t("staff_consultations")})
+        if can(principal, "moderation", t.slug):
+            links.append({"href": f"{base}/moderation", "text": page.t("staff_moderation")})
+        if can(principal, "idea.decide", t.slug):
+            links.append({"href": f"{base}/ideen", "text": page.t("staff_ideas")})
+        if can(principal, "town_results.read", t.slug):
+            links.append({"href": f"{base}/ergebnisse", "text": page.t("staff_town_results")})
+        sections[t.slug] = links
+    return sections
+
+
+def staff_town(page: Page, town: str) -> Response:
+    t = town_or_404(town)
+    if page.principal.role == "anonymous":
+        return sign_in_first(page)
+    principal = require(page.principal, "town.overview", t.slug)
+    return page.render("staff_town.html", principal=principal, role_text=role_text(page, principal),
+                       staff_town=t, links=town_sections(page, principal)[t.slug])
+
+
+def role_text(page: Page, principal: Principal) -> str:
+    if principal.role == "town_admin":
+        return page.t("staff_role_town_admin", town=town_or_404(principal.town or "").name)
+    return page.t("staff_role_coordinator")
