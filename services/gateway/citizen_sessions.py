@@ -65,7 +65,7 @@ def read_citizen(value: str, settings: Settings, now: float | None = None) -> Si
     body, _, signature = value.rpartition(".")
     expected = _b64(hmac.new(_key(settings), body.encode("ascii", "replace"),
                              hashlib.sha256).digest())
-    if not hmac.compare_digest(signature, expected):
+    if not hmac.compare_digest(signature.encode("utf-8"), expected.encode("utf-8")):
         return None
     try:
         data = json.loads(_unb64(body))

@@ -54,7 +54,7 @@ class Page:
     def check_csrf(self) -> None:
         sent = self.request.form.get("csrf", "")
         cookie = self.request.cookies.get(CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(sent, cookie):
+        if not cookie or not hmac.compare_digest(sent.encode("utf-8"), cookie.encode("utf-8")):
             raise ApiError(
                 "CSRF_FAILED",
                 "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es "

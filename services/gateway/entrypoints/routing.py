@@ -7,9 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import pages
+from services.gateway.backend import validation_details
 from services.gateway.errors import ApiError, error_response
 
 log = logging.getLogger("services.gateway.entrypoints.service")
@@ -33,6 +35,10 @@ def secure(response: Response) -> Response:
     return response
 
 
+def invalid(exc: ValidationError) -> ApiError:
+    return ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.", validation_details(exc))
+
+
 def json_route(fn: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(fn)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -41,6 +47,8 @@ def json_route(fn: Callable[..., Response]) -> Callable[..., Response]:
             response = fn(self, request, *args, **kwargs)
         except ApiError as exc:
             response = error_response(exc)
+        except ValidationError as exc:  # a contract built from path or query values
+            response = error_response(invalid(exc))
         except Exception:
             log.exception("unexpected error in %s", request.path)
             response = error_response(
@@ -60,6 +68,8 @@ def page_route(fn: Callable[..., Response]) -> Callable[..., Response]:
             response = fn(self, page, *args, **kwargs)
         except ApiError as exc:
             response = pages.error_page(page, exc)
+        except ValidationError as exc:
+            response = pages.error_page(page, invalid(exc))
         except Exception as exc:  # includes werkzeug's 413 for oversized forms
             code = getattr(exc, "code", 500)
             if code == 413:

@@ -143,4 +143,5 @@ def sign(secret: str, purpose: str, value: str) -> str:
 
 
 def verify(secret: str, purpose: str, value: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, purpose, value), signature or "")
+    # bytes: compare_digest refuses str with non-ASCII characters (a tampered link)
+    return hmac.compare_digest(sign(secret, purpose, value).encode(), (signature or "").encode("utf-8"))
