@@ -203,6 +203,7 @@ def rpc_timings(database_url: str, data_dir: Path, repeat: int) -> dict[str, dic
             m = cluster.measures
             return time_calls({
                 "regional_results": m.regional_results,
+                "regional_results_json": m.regional_results_json,
                 "top_measures": lambda: m.top_measures(limit=10, min_answers=100),
                 "compare_towns": lambda: m.compare_towns(code="VEP-RAD-02"),
                 "disagreements": lambda: m.disagreements(limit=10, min_answers=100),

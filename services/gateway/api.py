@@ -54,7 +54,8 @@ def list_towns() -> Response:
 
 
 def regional_results(backend: Backend) -> Response:
-    return json_response(backend.call("measures", "regional_results"))
+    text = backend.call("measures", "regional_results_json")
+    return Response(text, content_type="application/json; charset=utf-8")
 
 
 def get_measure(backend: Backend, code: str) -> Response:

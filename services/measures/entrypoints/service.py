@@ -79,6 +79,11 @@ class MeasuresService:
         return ok(self.app.regional_results_wire())
 
     @rpc
+    def regional_results_json(self) -> dict[str, Any]:
+        """The same as one JSON text, for callers that pass it on unchanged (the gateway)."""
+        return ok(self.app.regional_results_json())
+
+    @rpc
     def top_measures(self, limit: int = 10, min_answers: int = 1,
                      town: str | None = None) -> dict[str, Any]:
         problems = _bounded(limit=(limit, 1, 500), min_answers=(min_answers, 1, 10**7))
