@@ -332,6 +332,29 @@ def _staff_town(page: Any) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Menden")
 
 
+def _preferences(page: Any, network: Network) -> None:
+    """The settings page as reached from a mail's link, with a confirmed subscription."""
+    import uuid
+
+    from playwright.sync_api import expect
+
+    address = f"einstellungen-{uuid.uuid4().hex[:8]}@example.org"
+    code = "VEP-FUSS-01"
+    sent = network.post("/api/v1/subscriptions", json={"email": address, "measure_code": code,
+                                                      "frequency": "immediate"})
+    assert sent.status_code == 202, sent.text
+    token = network.link_token(address, "/abo/bestaetigen")
+    assert network.post("/api/v1/subscriptions/confirm", json={"token": token}).status_code == 200
+    changed = network.post(f"/api/v1/measures/{code}/status", headers=network.bearer(network.token),
+                           json={"status": "decided", "note": "Beschluss des Rates"})
+    assert changed.status_code in (200, 409), changed.text  # 409: decided by an earlier run
+    network.post(f"/api/v1/measures/{code}/status", headers=network.bearer(network.token),
+                 json={"status": "in_implementation", "note": "Bau beginnt", "progress": 10})
+    link = network.link_token(address, "/abo/einstellungen", timeout=30)
+    page.goto(f"/abo/einstellungen?token={link}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihre E-Mail-Einstellungen")
+
+
 def _error(page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -348,6 +371,7 @@ PAGES: list[tuple[str, Callable[[Any], None]]] = [
     ("confirm page", _visit("/abo/bestaetigen?token=xyz")),
     ("unsubscribe page", _visit("/abo/abmelden?token=xyz")),
     ("preferences page with an unknown link", _visit("/abo/einstellungen?token=xyz")),
+    ("preferences page from a mail", _preferences),
     ("town page with a saved answer", _saved),
     ("error page", _error),
     ("form error page", _form_error),
