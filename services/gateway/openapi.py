@@ -133,8 +133,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                         response=items_of(TownOut), errors=()),
     ("GET", f"{T}/consultations"): Operation(
         "Open consultations of a town (drafts too for its admins)", "consultations",
-        response=items_of(c.ConsultationView),
-        query=(Param("include_drafts", {"type": "boolean"}, "town admins only"),), errors=(404,)),
+        response=items_of(c.ConsultationView, "ConsultationPage", paged=True),
+        query=(Param("include_drafts", {"type": "boolean"}, "town admins only"), *PAGING),
+        errors=(401, 403, 404, 422)),
     ("POST", f"{T}/citizens"): Operation(
         "Register as a citizen of the town (double opt-in by mail)", "citizens",
         body=citizen_api.RegisterBody, response=c.LinkSent, status=202, errors=(404, 422, 429),
@@ -179,7 +180,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         response=c.IdeaView, status=201, errors=(401, 403, 404, 422, 429)),
     # --- catalogue and results
     ("GET", "/api/v1/measures"): Operation(
-        "The regional catalogue", "measures", response=items_of(c.MeasureDetail),
+        "The regional catalogue", "measures",
+        response=items_of(c.MeasureDetail, "MeasurePage", paged=True),
         query=MEASURE_FILTERS + PAGING, errors=(422,)),
     ("GET", "/api/v1/measures/{code}"): Operation(
         "One measure with its status history", "measures", response=c.MeasureDetail,
