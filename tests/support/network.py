@@ -151,7 +151,7 @@ class Network:
                     return match.group(1)
             return None
 
-        return eventually(find, timeout=timeout, message=f"a link {path} reaches {address}")
+        return str(eventually(find, timeout=timeout, message=f"a link {path} reaches {address}"))
 
     def citizen(self, town: str, address: str | None = None, name: str = "Testperson",
                 **choices: Any) -> str:

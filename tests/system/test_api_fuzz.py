@@ -42,7 +42,7 @@ def _fuzz(network: Network, *extra: str) -> subprocess.CompletedProcess[str]:
         [str(cli), "run", f"{network.url}/api/openapi.json", "--checks", "not_a_server_error",
          "--max-examples", "15", "--seed", "20261124", "--request-timeout", "20",
          "--workers", "1", *extra],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd=network.data_dir,  # its .schemathesis/
         env={"PATH": "/usr/bin:/bin", "HOME": str(network.data_dir), "NO_COLOR": "1",
              "SCHEMATHESIS_HOOKS": ""},
     )
