@@ -14,7 +14,7 @@ from services.gateway.api import do_subscribe, subscription_command
 from services.gateway.backend import Backend, town_or_404
 from services.gateway.errors import ApiError
 from services.gateway.permissions import Principal, principal_from_request
-from services.gateway.texts import text
+from services.gateway.texts import has_text, text
 from soesmart.config import Settings
 from soesmart.i18n import LANGUAGES, label
 from soesmart.towns import towns
@@ -62,6 +62,9 @@ class Page:
             )
 
     def t(self, key: str, **kwargs: Any) -> str:
+        """The text `key` in the page's language; with n=1 its singular `<key>_one` if any."""
+        if kwargs.get("n") == 1 and has_text(key + "_one"):
+            key += "_one"
         value = text(key, self.lang)
         return value.format(**kwargs) if kwargs else value
 

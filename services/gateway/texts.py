@@ -116,6 +116,10 @@ TEXTS.update(CITIZEN_TEXTS)
 TEXTS.update(STAFF_TEXTS)
 
 
+def has_text(key: str) -> bool:
+    return key in TEXTS
+
+
 def text(key: str, lang: str) -> str:
     entry = TEXTS.get(key)
     if entry is None:

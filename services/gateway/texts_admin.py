@@ -299,4 +299,28 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
                           "en": "Files for spreadsheets and for importing again."},
     "adm_export_results": {"de": "Ergebnisse aller Städte als CSV", "en": "Results of all towns as CSV"},
     "adm_town_results_heading": {"de": "Ergebnisse der einzelnen Städte", "en": "Results of each town"},
+    # singulars, chosen by Page.t when n == 1
+    "adm_n_measures_one": {"de": "1 Maßnahme", "en": "1 measure"},
+    "adm_n_flags_one": {"de": "1 Meldung", "en": "1 flag"},
+    "adm_n_found_one": {"de": "1 Maßnahme gefunden.", "en": "1 measure found."},
+    "adm_chart_days_desc_one": {"de": "Bewertungen, neue Teilnehmende, Kommentare und Ideen an einem Tag.",
+                                "en": "Ratings, new participants, comments and ideas on one day."},
+    "adm_chart_top_desc_one": {"de": "Die Maßnahme mit dem höchsten Anteil an Unterstützung, von 0 bis 100 %.",
+                               "en": "The measure with the highest share of support, from 0 to 100 %."},
+    "adm_disagree_hint_one": {
+        "de": "Abstand zwischen der höchsten und der niedrigsten Unterstützung einer Stadt, in "
+              "Prozentpunkten; nur Städte mit mindestens einer Antwort.",
+        "en": "Gap between the highest and the lowest support of a town, in percentage points; "
+              "only towns with at least one answer."},
+    "adm_chart_disagree_desc_one": {"de": "1 Maßnahme, Abstand von 0 bis 100 Prozentpunkten.",
+                                    "en": "1 measure, gap from 0 to 100 percentage points."},
+    "adm_import_report_caption_one": {"de": "1 Problem; nichts wurde übernommen",
+                                      "en": "1 problem; nothing was applied"},
+    "adm_recent_deliveries_one": {"de": "Die letzte Zustellung", "en": "The latest delivery"},
+    "adm_chart_support_desc_one": {
+        "de": "Anteile der Antworten ja, eher ja, eher nein und nein für eine Maßnahme.",
+        "en": "Shares of the answers yes, rather yes, rather no and no for one measure."},
+    "adm_chart_participation_desc_one": {
+        "de": "Eine Linie je Stadt über den einen Tag mit Bewertungen.",
+        "en": "One line per town over the one day with ratings."},
 }
