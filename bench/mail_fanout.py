@@ -64,6 +64,18 @@ class Counter:
         return "250 OK"
 
 
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """CPU time (user + system) of a process so far: this one, or `pid` (Linux only)."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def insert_subscribers(database_url: str, data_dir: Path, n: int) -> float:
     started = time.monotonic()
     app = NotificationsApp(Settings(data_dir=data_dir, database_url=database_url),
@@ -88,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--batch-seconds", type=float, default=1.0,
                         help="quiet period before immediate mails (SOESMART_MAIL_BATCH_SECONDS)")
+    parser.add_argument("--connections", type=int, default=None,
+                        help="SMTP connections of the sender (SOESMART_MAIL_CONNECTIONS; "
+                             "default: the service's default)")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -107,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                    SOESMART_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
                    SOESMART_MAIL_BATCH_SECONDS=str(args.batch_seconds),
                    SOESMART_SECRET_KEY="bench-secret", PYTHONUNBUFFERED="1")
+        if args.connections is not None:
+            env["SOESMART_MAIL_CONNECTIONS"] = str(args.connections)
         log = open(data_dir / "notifications.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen([sys.executable, "-m", "soesmart.service_main", "notifications"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -117,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                                      old_status="in_consultation", new_status="decided",
                                      note="Der Rat hat die Maßnahme beschlossen.",
                                      changed_by="Regionale Koordination", revision=2)
+        sender_cpu, bench_cpu = cpu_seconds(proc.pid), cpu_seconds()
         published = time.monotonic()
         publish_event(broker_url, event)
         deadline = published + args.timeout
@@ -125,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"notifications stopped; see {data_dir / 'notifications.log'}")
             time.sleep(0.05)
         done = time.monotonic()
-        result = {
+        sender_cpu_after, bench_cpu_after = cpu_seconds(proc.pid), cpu_seconds()
+        mails = max(1, counter.count)
+        result: dict[str, Any] = {
             "subscribers": args.subscribers,
             "database": database_url.split(":", 1)[0],
             "batch_seconds": args.batch_seconds,
@@ -135,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             "publish_to_last_mail_s": round(done - published, 2),
             "smtp_rate_mails_per_s": round(
                 counter.count / max(1e-9, (counter.last or done) - (counter.first or done)), 1),
+            "connections": args.connections or "default",
+            # Where the CPU goes: the notifications process (bundling, rendering, SMTP
+            # client, database) and this process (almost all of it the SMTP server).
+            "sender_cpu_ms_per_mail": (
+                round(1000 * (sender_cpu_after - sender_cpu) / mails, 3)
+                if sender_cpu is not None and sender_cpu_after is not None else None),
+            "smtp_server_cpu_ms_per_mail": round(
+                1000 * ((bench_cpu_after or 0) - (bench_cpu or 0)) / mails, 3),
+            "load_average_1min": round(os.getloadavg()[0], 2),
         }
         print(json.dumps(result) if args.json else "\n".join(
             f"{k:>26}: {v}" for k, v in result.items()))

@@ -11,8 +11,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
+from services.notifications.adapters import mails
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.clock import FakeClock
 from services.notifications.adapters.mail import SmtpTransport
@@ -127,6 +129,50 @@ def test_a_redelivered_status_event_mails_each_subscriber_once(
         mails = [m for m in smtp_server.to(who) if "Neuer Stand" in m["Subject"]]
         assert len(mails) == 1
         assert mails[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_subscribers_of_one_change_each_get_their_own_links_in_text_html_and_headers(
+    app: NotificationsApp, smtp_server: SmtpServer, clock: FakeClock
+) -> None:
+    # Given three subscribers of the measure (the mail is rendered once and filled in)
+    people = ("eins@example.org", "zwei@example.org", "drei@example.org")
+    preferences = {who: confirmed_subscriber(app, smtp_server, who) for who in people}
+    # When one status change reaches them
+    app.on_measure_status_changed(status_changed())
+    deliver(app, clock)
+    # Then each mail carries that person's links, and following one ends only that subscription
+    tokens = {}
+    for who in people:
+        [mail] = news(smtp_server, who)
+        text = text_of(mail)
+        html = mail.get_body(preferencelist=("html",)).get_content()
+        tokens[who] = re.search(r"abmelden\?token=(\S+)", text).group(1)
+        assert f"einstellungen?token={preferences[who]}" in text
+        assert f'href="http://127.0.0.1:8000/abo/abmelden?token={tokens[who]}"' in html
+        assert f"einstellungen?token={preferences[who]}" in html
+        assert mail["List-Unsubscribe"].endswith(f"one-click?token={tokens[who]}>")
+    assert len(set(tokens.values())) == len(people)
+    app.unsubscribe(tokens["zwei@example.org"])
+    app.on_measure_status_changed(status_changed(3))
+    deliver(app, clock)
+    assert [len(news(smtp_server, who)) for who in people] == [2, 1, 2]
+
+
+def test_a_template_that_changes_a_link_is_rendered_for_each_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a template an admin changed so that it shows the link altered (here: upper case)
+    loader = ChoiceLoader([DictLoader({"shout.de.txt": (
+        "{% block subject %}Neu{% endblock %}{% block text %}{{ title }}: "
+        "{{ unsubscribe_url|upper }}{% endblock %}")}), mails._env.loader])
+    monkeypatch.setattr(mails._env, "loader", loader)
+    cache = mails.ComposeCache()
+    # When two addresses' mails are composed through the cache
+    composed = [cache.compose("shout", "de", {"unsubscribe_url": f"http://h/abo?token={n}x"},
+                              title="Radweg") for n in (1, 2)]
+    # Then each is what rendering it on its own gives
+    assert [m.text for m in composed] == ["Radweg: HTTP://H/ABO?TOKEN=1X\n",
+                                          "Radweg: HTTP://H/ABO?TOKEN=2X\n"]
 
 
 def test_the_unsubscribe_link_stops_further_mail_and_cannot_be_forged(

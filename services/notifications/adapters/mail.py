@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import email
 import email.policy
+import re
 import smtplib
 import ssl
 import threading
@@ -86,7 +87,7 @@ class SmtpTransport(MailTransport):
         self._deliver(lambda conn: conn.send_message(message))
 
     def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
-        self._deliver(lambda conn: conn.sendmail(sender, [recipient], data))
+        self._deliver(lambda conn: _hand_over(conn, sender, recipient, data))
 
     def _deliver(self, hand_over: Callable[[smtplib.SMTP], dict[str, Any]]) -> None:
         with self._lock:
@@ -139,6 +140,50 @@ class SmtpTransport(MailTransport):
                 except Exception:  # noqa: BLE001
                     pass
             self._drop()
+
+
+# An address that needs no parsing to be put in angle brackets (what the fan-out sends to).
+_PLAIN_ADDRESS = re.compile(r'[^\s<>()\[\]\\,;:"@]+@[^\s<>()\[\]\\,;:"@]+')
+
+
+def _angle_address(address: str) -> str:
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _hand_over(conn: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> dict[str, Any]:
+    """`conn.sendmail(sender, [recipient], data)` for one recipient, with what it raises.
+
+    smtplib parses both addresses with the `email` package on every mail (about a
+    tenth of the sender's CPU in the fan-out); a plain address needs only brackets.
+    """
+    conn.ehlo_or_helo_if_needed()
+    size = f" SIZE={len(data)}" if conn.does_esmtp and conn.has_extn("size") else ""
+    code, resp = conn.docmd("MAIL", f"FROM:{_angle_address(sender)}{size}")
+    if code != 250:
+        _abandon(conn, code)
+        raise smtplib.SMTPSenderRefused(code, resp, sender)
+    code, resp = conn.docmd("RCPT", f"TO:{_angle_address(recipient)}")
+    if code not in (250, 251):
+        _abandon(conn, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, resp)})
+    code, resp = conn.data(data)
+    if code != 250:
+        _abandon(conn, code)
+        raise smtplib.SMTPDataError(code, resp)
+    return {}
+
+
+def _abandon(conn: smtplib.SMTP, code: int) -> None:
+    # As smtplib does: 421 means the server closes; otherwise start the next mail afresh.
+    if code == 421:
+        conn.close()
+        return
+    try:
+        conn.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
 
 
 class FileTransport(MailTransport):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
@@ -48,6 +50,65 @@ def compose(template: str, lang: str, **context: object) -> ComposedMail:
         lang=lang, subject=subject, paragraphs=paragraphs
     )
     return ComposedMail(subject=subject, text=text, html=html)
+
+
+class ComposeCache:
+    """Renders a template once per shared content and fills in each recipient's own links.
+
+    A fan-out to 20,000 addresses composes the same mail 20,000 times except for
+    the links signed per address; rendering it each time was about a tenth of the
+    fan-out's CPU. Per (template, language, shared context) the template is rendered
+    twice with two different stand-ins for the personal values; only if filling the
+    second stand-ins into the first rendering gives exactly the second (the template
+    shows those values unchanged, e.g. no filter on a link) is the rendering reused,
+    otherwise each mail is rendered on its own, as `compose` does. Use one cache for
+    one batch of mails (it grows with the distinct contents it has seen).
+    """
+
+    def __init__(self) -> None:
+        self._prepared: dict[tuple[str, str, str], _Prepared | None] = {}
+
+    def compose(self, template: str, lang: str, personal: Mapping[str, str],
+                **shared: object) -> ComposedMail:
+        key = (template, lang, json.dumps(shared, sort_keys=True, default=str))
+        if key not in self._prepared:
+            self._prepared[key] = _Prepared.make(template, lang, sorted(personal), shared)
+        prepared = self._prepared[key]
+        if prepared is None or set(personal) != set(prepared.names):
+            return compose(template, lang, **shared, **personal)
+        return prepared.fill(personal)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    names: tuple[str, ...]
+    stand_ins: tuple[str, ...]
+    mail: ComposedMail
+
+    @staticmethod
+    def make(template: str, lang: str, names: list[str],
+             shared: Mapping[str, object]) -> _Prepared | None:
+        def rendering(stand_ins: tuple[str, ...]) -> _Prepared:
+            values = dict(zip(names, stand_ins, strict=True))
+            return _Prepared(tuple(names), stand_ins, compose(template, lang, **shared, **values))
+
+        first = rendering(tuple(f"https://soesmart.invalid/{secrets.token_hex(8)}" for _ in names))
+        # Another length and characters that HTML escapes: a template that does more
+        # than show the value (truncate, upper, urlencode, ...) renders differently.
+        second = rendering(tuple(f"http://x.invalid/{n}?a={secrets.token_hex(11)}&b='"
+                                 for n in names))
+        if first.fill(dict(zip(names, second.stand_ins, strict=True))) != second.mail:
+            return None
+        return first
+
+    def fill(self, personal: Mapping[str, str]) -> ComposedMail:
+        subject, text, html = self.mail.subject, self.mail.text, self.mail.html
+        for name, stand_in in zip(self.names, self.stand_ins, strict=True):
+            value = personal[name]
+            subject = subject.replace(stand_in, value)
+            text = text.replace(stand_in, value)
+            html = html.replace(stand_in, str(escape(value)))
+        return ComposedMail(subject=subject, text=text, html=html)
 
 
 def _html_paragraph(text: str) -> Markup:

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,19 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications.adapters import tables as t
@@ -35,6 +47,7 @@ from services.notifications.adapters.mail import (
     transport_from_settings,
 )
 from services.notifications.adapters.mails import (
+    ComposeCache,
     ComposedMail,
     compose,
     new_token,
@@ -44,6 +57,7 @@ from services.notifications.adapters.mails import (
     verify,
 )
 from services.notifications.domain import model
+from services.notifications.service_layer.sent_marks import SentMarks
 from soesmart.config import Settings
 from soesmart.contracts import (
     CitizenFollowsMeasure,
@@ -145,6 +159,24 @@ def _chunks(values: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [values[i:i + size] for i in range(0, len(values), size)]
 
 
+def _insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows with the same keys, in few statements.
+
+    pg8000 runs a plain executemany as one statement per row, one round trip each
+    (8 s for the items of a 20,000-address fan-out). With RETURNING, SQLAlchemy
+    sends pages of 1,000 rows as one statement ("insertmanyvalues", compiled once;
+    a multi-row `.values()` is compiled anew each time). SQLite runs in-process and
+    takes the executemany as it is.
+    """
+    if not rows:
+        return
+    for chunk in _chunks(rows, 2000):
+        if conn.dialect.name == "sqlite":
+            conn.execute(insert(table), list(chunk))
+        else:
+            conn.execute(insert(table).returning(*table.primary_key.columns), list(chunk)).all()
+
+
 class NotificationsApp:
     def __init__(
         self,
@@ -165,6 +197,7 @@ class NotificationsApp:
         self.transport = self.transports[0]
         self.clock = clock or SystemClock()
         self.batch_wait = timedelta(seconds=settings.mail_batch_seconds)
+        self._sent_marks = SentMarks(self.engine, self._now)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.poll_interval = 0.5
@@ -303,7 +336,7 @@ class NotificationsApp:
                     for e in missing]
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(r), rows)
+                    _insert_rows(conn, r, rows)
             except IntegrityError:  # created concurrently: read them back
                 pass
             for chunk in _chunks(missing, 500):
@@ -430,8 +463,7 @@ class NotificationsApp:
                      created_at=now)
                 for c in chosen
             ]
-            for chunk in _chunks(items, 2000):
-                conn.execute(insert(i), list(chunk))
+            _insert_rows(conn, i, items)
         return len(items)
 
     # ------------------------------------------------------------------ participation events
@@ -534,8 +566,7 @@ class NotificationsApp:
                      created_at=now)
                 for c in chosen
             ]
-            for chunk in _chunks(items, 2000):
-                conn.execute(insert(i), list(chunk))
+            _insert_rows(conn, i, items)
         return len(items)
 
     def on_citizen_follows_measure(self, event: CitizenFollowsMeasure) -> bool:
@@ -649,14 +680,15 @@ class NotificationsApp:
                 by_email.setdefault(row["recipient"], []).append(row)
             recipients = self._recipients(conn, list(by_email))
             deliveries = []
+            cache = ComposeCache()
             for email, items in by_email.items():
                 recipient = recipients[email]
                 mail, unsubscribe_url, cause, sender = self._compose_bundle(
-                    recipient, items, frequency, now)
+                    recipient, items, frequency, now, cache)
                 key = f"{frequency}:{items[0]['cause']}:{recipient['id']}"
                 deliveries.append(self._delivery_row(key, cause, email, mail, unsubscribe_url,
                                                      sender))
-            conn.execute(insert(t.deliveries), deliveries)
+            _insert_rows(conn, t.deliveries, deliveries)
             # Only the rows read above leave: an item that arrived meanwhile waits for the next mail.
             for chunk in _chunks([row["id"] for row in rows], 1000):
                 conn.execute(delete(i).where(i.c.id.in_(chunk)))
@@ -665,8 +697,8 @@ class NotificationsApp:
                     {LAST_DIGEST_COLUMN[frequency]: now}))
         return len(deliveries)
 
-    def _compose_bundle(self, recipient: Any, rows: list[Any], frequency: str,
-                        now: datetime) -> tuple[ComposedMail, str, str, str | None]:
+    def _compose_bundle(self, recipient: Any, rows: list[Any], frequency: str, now: datetime,
+                        cache: ComposeCache) -> tuple[ComposedMail, str, str, str | None]:
         """One mail of a person's due items: (mail, unsubscribe URL, cause, sender name)."""
         lang = recipient["language"] or "de"
         subscription_ids = {row["subscription_id"] for row in rows}
@@ -678,6 +710,8 @@ class NotificationsApp:
                 f"/abo/abmelden?token={self.unsubscribe_all_token(recipient['id'])}")
         preferences_url = self._url(
             f"/abo/einstellungen?token={self.preferences_token(recipient['id'])}")
+        # The only parts of the mail that differ between the addresses of one cause.
+        personal = {"unsubscribe_url": unsubscribe_url, "preferences_url": preferences_url}
         items = [
             model.Item(id=row["id"], subscription_id=row["subscription_id"], area=row["area"],
                        measure_code=row["measure_code"],
@@ -694,21 +728,19 @@ class NotificationsApp:
         if frequency == model.IMMEDIATE and len(items) == 1:
             p = items[0].payload
             if rows[0]["kind"] == MILESTONE_KIND:
-                return compose(
-                    "consultation_milestone", lang, town_name=_town_name(p["town"]),
+                return cache.compose(
+                    "consultation_milestone", lang, personal, town_name=_town_name(p["town"]),
                     title=p["title"], milestone=p["milestone"],
                     starts_on=_local_date(p["starts_on"], lang),
                     ends_on=_local_date(p["ends_on"], lang),
                     town_url=self._url(f"/stadt/{p['town']}"),
-                    unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
                 ), unsubscribe_url, cause, sender
-            return compose(
-                "measure_status_changed", lang, title=p["title"], code=p["code"],
+            return cache.compose(
+                "measure_status_changed", lang, personal, title=p["title"], code=p["code"],
                 old_status=label("status", p["old_status"], lang),
                 new_status=label("status", p["new_status"], lang),
                 progress=p["progress"], note=p["note"],
                 measure_url=self._url(f"/massnahmen/{p['code']}"),
-                unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
                 scope_type=rows[0]["scope_type"] or "measure",
             ), unsubscribe_url, cause, sender
         groups = [
@@ -718,11 +750,10 @@ class NotificationsApp:
             }
             for area in model.group_by_town_and_measure(items)
         ]
-        return compose(
-            "updates", lang, digest=frequency if frequency != model.IMMEDIATE else "",
+        return cache.compose(
+            "updates", lang, personal, digest=frequency if frequency != model.IMMEDIATE else "",
             count=len(items), measures=len({it.measure_code for it in items if it.measure_code}),
             consultations=sum(1 for it in items if not it.measure_code), groups=groups,
-            unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
         ), unsubscribe_url, cause, sender
 
     def _group_view(self, group: model.MeasureGroup, lang: str) -> dict[str, Any]:
@@ -760,9 +791,15 @@ class NotificationsApp:
         return ", ".join(names)
 
     # ------------------------------------------------------------------ delivery
-    def send_due(self, limit: int = 200) -> int:
-        """Send the mails that are due; returns how many were handed to the transport."""
+    def send_due(self, limit: int = 500) -> int:
+        """Send the mails that are due; returns how many were handed to the transport.
+
+        Each connection takes the next due row in turn; accepted mails are recorded
+        in small batches (`SentMarks`), all of them before this returns.
+        """
         d, r = t.deliveries, t.recipients
+        # Marks a failed round could not write go first: those mails are out already.
+        self._sent_marks.flush()
         now = self._now()
         with self.engine.connect() as conn:
             due = conn.execute(
@@ -772,15 +809,20 @@ class NotificationsApp:
                 .order_by(d.c.id)
                 .limit(limit)
             ).mappings().all()
-        if len(self.transports) == 1 or len(due) < 2:
-            return self._send_rows(self.transport, list(due))
-        lanes = [(tr, list(due[n::len(self.transports)])) for n, tr in enumerate(self.transports)]
-        # Threads are green threads in the service process (eventlet patches them).
-        with ThreadPoolExecutor(len(lanes)) as pool:
-            return sum(pool.map(lambda lane: self._send_rows(*lane), lanes))
+        rows = iter(due)
+        try:
+            if len(self.transports) == 1 or len(due) < 2:
+                return self._send_rows(self.transport, rows)
+            # Threads are green threads in the service process (eventlet patches them):
+            # while the server works on one connection's mail, the next is prepared.
+            with ThreadPoolExecutor(len(self.transports)) as pool:
+                return sum(pool.map(lambda tr: self._send_rows(tr, rows), self.transports))
+        finally:
+            self._sent_marks.flush()
 
-    def _send_rows(self, transport: MailTransport, due: list[Any]) -> int:
+    def _send_rows(self, transport: MailTransport, due: Iterator[Any]) -> int:
         sent = 0
+        mail_from = self.settings.mail_from
         for row in due:
             if row["bouncing_since"] is not None and row["cause"] not in TRANSACTIONAL_CAUSES:
                 self._record_failure(row, "not sent: the address bounces", permanent=True)
@@ -791,7 +833,7 @@ class NotificationsApp:
                 continue
             data = render_raw(
                 sender_name=row["sender_name"] or REGION_SENDER,
-                sender_address=self.settings.mail_from,
+                sender_address=mail_from,
                 recipient=row["recipient"],
                 mail=ComposedMail(row["subject"], row["text_body"] or "", row["html_body"] or ""),
                 unsubscribe_url=row["unsubscribe_url"],
@@ -802,21 +844,14 @@ class NotificationsApp:
                 message_id=self._message_id(row["idempotency_key"]),
             )
             try:
-                transport.send_raw(self.settings.mail_from, row["recipient"], data)
+                transport.send_raw(mail_from, row["recipient"], data)
             except TemporaryMailFailure as exc:
                 self._record_failure(row, str(exc), permanent=False)
                 continue
             except PermanentMailFailure as exc:
                 self._record_failure(row, str(exc), permanent=True, bounced=True)
                 continue
-            with self.engine.begin() as conn:
-                # The body is not kept once the mail is out (data minimisation).
-                conn.execute(
-                    update(t.deliveries).where(t.deliveries.c.id == row["id"]).values(
-                        status="sent", sent_at=self._now(), attempts=row["attempts"] + 1,
-                        text_body=None, html_body=None,
-                    )
-                )
+            self._sent_marks.add(row["id"])
             sent += 1
         return sent
 
