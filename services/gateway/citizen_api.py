@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway.backend import Backend, parse_json, town_or_404
 from services.gateway.errors import ApiError, json_response
+from services.gateway.pagination import page_request, paginate
 from services.gateway.permissions import Principal, require
 from soesmart.config import Settings
 from soesmart.contracts import (
@@ -196,9 +197,11 @@ def rate(backend: Backend, settings: Settings, principal: Principal, request: Re
     return json_response(accepted, 201 if accepted["changed"] else 200)
 
 
-def comments(backend: Backend, town: str, code: str) -> Response:
+def comments(backend: Backend, request: Request, town: str, code: str) -> Response:
     t = town_or_404(town)
-    return json_response({"items": backend.call(t.service_name, "list_comments", measure_code=code)})
+    paging = page_request(request.args)  # refuses bad values before anything is asked
+    return json_response(paginate(
+        backend.call(t.service_name, "list_comments", measure_code=code), paging))
 
 
 def post_comment(backend: Backend, settings: Settings, principal: Principal, request: Request,
@@ -227,8 +230,9 @@ def ideas(backend: Backend, request: Request, town: str) -> Response:
     if status not in (None, "submitted", "accepted", "declined"):
         raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.",
                        [{"field": "status", "problem": "one of submitted, accepted, declined"}])
-    return json_response({"items": backend.call(t.service_name, "list_ideas", status=status,
-                                                include_hidden=False)})
+    paging = page_request(request.args)
+    return json_response(paginate(
+        backend.call(t.service_name, "list_ideas", status=status, include_hidden=False), paging))
 
 
 def propose_idea(backend: Backend, settings: Settings, principal: Principal, request: Request,

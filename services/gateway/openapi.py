@@ -163,8 +163,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         auth="citizen", body=citizen_api.RatingBody, response=c.RatingAccepted, status=201,
         also=(200,), errors=(401, 403, 404, 409, 413, 415, 422)),
     ("GET", f"{T}/measures/{{code}}/comments"): Operation(
-        "The visible comments on a measure, with replies", "comments",
-        response=items_of(c.CommentView), errors=(404,)),
+        "The visible comments on a measure (newest first), with replies", "comments",
+        response=items_of(c.CommentView, "CommentPage", paged=True), query=PAGING,
+        errors=(404, 422)),
     ("POST", f"{T}/measures/{{code}}/comments"): Operation(
         "Comment on a measure, or reply to a comment", "comments", auth="citizen",
         body=citizen_api.CommentBodyIn, response=c.CommentView, status=201,
@@ -173,8 +174,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Report a comment to the moderators", "comments", auth="citizen",
         body=citizen_api.FlagBody, response=None, status=201, errors=(401, 403, 404, 422, 429)),
     ("GET", f"{T}/ideas"): Operation(
-        "Citizens' ideas of the town", "ideas", response=items_of(c.IdeaView),
-        query=(Param("status", {"enum": ["submitted", "accepted", "declined"]}),), errors=(404,)),
+        "Citizens' ideas of the town", "ideas",
+        response=items_of(c.IdeaView, "IdeaPage", paged=True),
+        query=(Param("status", {"enum": ["submitted", "accepted", "declined"]}), *PAGING),
+        errors=(404, 422)),
     ("POST", f"{T}/ideas"): Operation(
         "Propose a new measure", "ideas", auth="citizen", body=citizen_api.IdeaBody,
         response=c.IdeaView, status=201, errors=(401, 403, 404, 422, 429)),

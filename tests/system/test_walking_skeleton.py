@@ -323,5 +323,9 @@ def test_a_citizen_goes_from_registration_to_a_changed_rating_to_a_reply_by_mail
     mine_listed = next(c for c in listing if c["id"] == posted.json()["id"])
     assert mine_listed["display_name"] == "Anna S."
     assert [r["body"] for r in mine_listed["replies"]] == ["Sehe ich genauso."]
+    paged = network.get(f"/api/v1/towns/soest/measures/{CODE}/comments?per_page=1").json()
+    assert len(paged["items"]) == 1 and paged["total"] >= 1 and paged["per_page"] == 1
+    bad = network.get(f"/api/v1/towns/soest/measures/{CODE}/comments?page=0")
+    assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "page"
     page = network.get(f"/stadt/soest/massnahmen/{CODE}").text
     assert "&lt;b&gt;Beleuchtung&lt;/b&gt;" in page and "anna.soest@example.org" not in page

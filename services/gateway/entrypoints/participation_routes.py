@@ -73,7 +73,7 @@ class CitizenRoutes:
     @http("GET", "/api/v1/towns/<string:town>/measures/<string:code>/comments")
     @json_route
     def api_comments(self, request: Request, town: str, code: str) -> Response:
-        return citizen_api.comments(self.backend, town, code)
+        return citizen_api.comments(self.backend, request, town, code)
 
     @http("POST", "/api/v1/towns/<string:town>/measures/<string:code>/comments")
     @json_route
