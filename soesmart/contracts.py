@@ -270,6 +270,19 @@ class CitizenFollowsMeasure(Event):
     language: Language = "de"
 
 
+class CitizenErased(Event):
+    """A citizen erased their account in the town.
+
+    The notifications service ends the subscriptions that came from that account
+    ("follow what I rate") and drops link mails not yet sent to the address; it
+    keeps subscriptions the person made on their own, with their own consent.
+    """
+
+    event_type: ClassVar[str] = "CitizenErased"
+    town: TownSlug
+    email: EmailStr
+
+
 class IdeaSubmitted(Event):
     event_type: ClassVar[str] = "IdeaSubmitted"
     town: TownSlug
@@ -317,7 +330,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.event_type: cls
     for cls in (
         MeasurePublished, MeasureStatusChanged, RatingRecorded, CitizenLinkRequested,
-        CitizenConfirmed, CitizenFollowsMeasure, ConsultationMilestone, CommentPosted,
+        CitizenConfirmed, CitizenErased, CitizenFollowsMeasure, ConsultationMilestone, CommentPosted,
         CommentReplied, IdeaSubmitted,
         IdeaAccepted, IdeaDeclined,
     )

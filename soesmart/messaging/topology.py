@@ -58,6 +58,7 @@ NOTIFICATIONS_QUEUE = QueueSpec(
         "participation.*.ConsultationMilestone",
         "participation.*.CommentReplied",
         "participation.*.CitizenFollowsMeasure",
+        "participation.*.CitizenErased",
         "participation.*.IdeaAccepted",
         "participation.*.IdeaDeclined",
     ),

@@ -290,6 +290,9 @@ def test_erasing_removes_personal_data_keeps_contributions_anonymous_and_mails_n
     pending_link = last_token(app, EMAIL, "sign_in")
 
     assert app.erase_citizen(citizen) == {"erased": True}
+    # the region is told in the same commit, so that notifications ends what came from it
+    [erased] = outbox_events(app, "CitizenErased")
+    assert (erased["town"], erased["email"]) == ("soest", EMAIL)
 
     with app.engine.connect() as conn:
         row = conn.execute(select(t.citizens)).mappings().one()

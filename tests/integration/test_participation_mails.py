@@ -25,6 +25,7 @@ from services.notifications.adapters.mail import SmtpTransport
 from services.notifications.service_layer.handlers import NotificationsApp
 from soesmart.config import Settings
 from soesmart.contracts import (
+    CitizenErased,
     CitizenFollowsMeasure,
     CitizenLinkRequested,
     CommentReplied,
@@ -390,6 +391,35 @@ def test_following_respects_an_earlier_unsubscribe_and_a_bouncing_address(
     smtp_server.handler.refuse_with = None
     assert app.delivery_log().bouncing_addresses == 1
     assert not app.on_citizen_follows_measure(follows("bounce@example.org"))
+
+
+def test_an_erased_account_ends_what_came_from_it_and_keeps_own_subscriptions(
+    app: NotificationsApp, smtp_server: SmtpServer, clock: FakeClock
+) -> None:
+    # Given a citizen who follows a rated measure and also subscribed to the region herself
+    app.on_citizen_follows_measure(follows("erika@example.org"))
+    app.subscribe(Subscribe(email="erika@example.org", scope_type="region"))
+    app.send_due()
+    confirmation = smtp_server.to("erika@example.org")[-1]
+    token = re.search(r"bestaetigen\?token=(\S+)", text_of(confirmation))
+    assert token is not None
+    app.confirm(ConfirmSubscription(token=token.group(1)))
+    # and a sign-in link on its way that is not sent yet
+    app.on_citizen_link_requested(link_requested(clock, "sign_in", email="erika@example.org"))
+
+    # When she erases her account in Soest (the event arrives twice)
+    erased = CitizenErased(source=town_source("soest"), town="soest", email="erika@example.org")
+    assert app.on_citizen_erased(erased) == 1
+    assert app.on_citizen_erased(erased) == 0
+
+    # Then the follow subscription has ended, her own stays, and the link mail is not sent
+    with app.engine.connect() as conn:
+        rows = dict(conn.execute(select(t.subscriptions.c.scope_type, t.subscriptions.c.status)
+                                 .where(t.subscriptions.c.email == "erika@example.org")).all())
+    assert rows == {"measure": "unsubscribed", "region": "confirmed"}
+    before = len(smtp_server.to("erika@example.org"))
+    app.send_due()
+    assert len(smtp_server.to("erika@example.org")) == before
 
 
 # --------------------------------------------------------------------------- through the broker

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from services.notifications.service_layer.handlers import NotificationError, NotificationsApp
 from soesmart.contracts import (
+    CitizenErased,
     CitizenFollowsMeasure,
     CitizenLinkRequested,
     CommentReplied,
@@ -48,6 +49,8 @@ class NotificationsService:
             self.app.on_idea_decided(event)
         elif isinstance(event, CitizenFollowsMeasure):
             self.app.on_citizen_follows_measure(event)
+        elif isinstance(event, CitizenErased):
+            self.app.on_citizen_erased(event)
 
     @rpc
     def subscribe(self, command: dict[str, Any], measure_title: str = "",

@@ -60,6 +60,7 @@ from services.notifications.domain import model
 from services.notifications.service_layer.sent_marks import SentMarks
 from soesmart.config import Settings
 from soesmart.contracts import (
+    CitizenErased,
     CitizenFollowsMeasure,
     CitizenLinkRequested,
     CommentReplied,
@@ -604,6 +605,28 @@ class NotificationsApp:
                 return False  # added concurrently
             self._recipients(conn, [email], event.language)
         return True
+
+    def on_citizen_erased(self, event: CitizenErased) -> int:
+        """End what came from the erased account; returns how many subscriptions ended.
+
+        Subscriptions that "follow what I rate" created (their consent names the town's
+        registration) end, and link mails to the address that are not sent yet are
+        dropped. Subscriptions the person made themselves stay: their own consent.
+        """
+        s, d = t.subscriptions, t.deliveries
+        email = event.email.lower()
+        consent = f"bewertet in {_town_name(event.town)}; %"
+        with self.engine.begin() as conn:
+            if not claim_event(conn, t.processed_events, event):
+                return 0
+            ids = conn.execute(select(s.c.id).where(
+                s.c.email == email, s.c.consent_source.like(consent),
+                s.c.status != "unsubscribed")).scalars().all()
+            self._end_subscriptions(conn, list(ids), self._now())
+            conn.execute(delete(d).where(
+                d.c.recipient == email, d.c.status == "pending",
+                d.c.cause.in_(("confirm_registration", "sign_in"))))
+        return len(ids)
 
     def _town_sender(self, town: str | None) -> str | None:
         """The sender name of mails caused by `town`'s events; None: the region's."""

@@ -57,6 +57,7 @@ from soesmart.contracts import (
     MOBILITY_FIELDS,
     ChangeConsultationPhase,
     CitizenConfirmed,
+    CitizenErased,
     CitizenFollowsMeasure,
     CitizenLinkRequested,
     CitizenSession,
@@ -380,6 +381,11 @@ class ParticipationApp:
                 email=None, email_key=None, postcode=None, display_name=ERASED_DISPLAY_NAME,
                 notify_replies=False, follow_rated=False, erased_at=self.clock()))
             conn.execute(delete(t.citizen_links).where(t.citizen_links.c.citizen_id == row["id"]))
+            if row["email"]:
+                # the notifications service ends what came from this account (same commit)
+                add_events(conn, t.outbox, [CitizenErased(
+                    source=self.source, town=self.town.slug, email=row["email"])])
+        self.relay.wake()
         return {"erased": True}
 
     # ------------------------------------------------------------------ consultations
