@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = "dev-secret-change-me"
     coordinator_token: str | None = None
+    # Reverse proxies in front of the gateways that append to X-Forwarded-For; the client
+    # address for rate limits and lockouts is the one the outermost of them saw. 0: none.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     # Staff sign-ins (pages and API tokens) and citizens' signed session cookies.
     staff_session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     citizen_session_days: int = Field(default=30, ge=1, le=365)

@@ -7,8 +7,6 @@ a citizen id from a request body.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from typing import Any, Literal
 
@@ -16,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.backend import Backend, parse_json, town_or_404
+from services.gateway.clients import client_key
 from services.gateway.errors import ApiError, json_response
 from services.gateway.pagination import page_request, paginate
 from services.gateway.permissions import Principal, require
@@ -94,12 +93,6 @@ class SessionOut(BaseModel):
     display_name: str
     confirmed: bool
     token: str = Field(description="Bearer token for the API (Authorization: Bearer <token>).")
-
-
-def client_key(request: Request, settings: Settings) -> str:
-    """An opaque key of the calling client for rate limits; the IP address never leaves."""
-    address = request.remote_addr or "unknown"
-    return hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def citizen_of(principal: Principal, town: Town, action: str) -> uuid.UUID:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from werkzeug.wrappers import Response
 
 from services.gateway.backend import Backend, town_or_404
-from services.gateway.citizen_api import client_key
+from services.gateway.clients import client_key
 from services.gateway.errors import ApiError
 from services.gateway.pages import Page
 from services.gateway.permissions import (

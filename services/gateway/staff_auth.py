@@ -6,8 +6,6 @@ together and the lockout holds whichever door is used.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.backend import parse_json, town_or_404
+from services.gateway.clients import client_key
 from services.gateway.domain.staff import InvalidCredentials, SignInLocked
 from services.gateway.errors import ApiError, json_response
 from services.gateway.pages import Page
@@ -43,8 +42,7 @@ class SignInBody(BaseModel):
 
 def client_address_key(request: Request, settings: Settings) -> str:
     """The client address as an opaque key: failed sign-ins are counted per address too."""
-    address = request.remote_addr or "unknown"
-    return hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+    return client_key(request, settings)
 
 
 def _locked(exc: SignInLocked) -> ApiError:
