@@ -274,15 +274,30 @@ class RpcClient:
             self._worker_ctx, service, self._reply_listener, expiration=self.timeout,
             delivery_mode=1,
         )
+        reply = None
         try:
             with eventlet.Timeout(self.timeout, ServiceUnavailable(service)):
                 reply = getattr(proxy, method).call_async(**kwargs)
                 result = reply.result()
+        except ServiceUnavailable:
+            if reply is not None:
+                self._forget(reply)
+            raise
         except UnknownService:
             raise ServiceUnavailable(service, "not running") from None
         except (TimeoutError, OSError) as exc:
             raise ServiceUnavailable(service, f"broker unreachable ({exc})") from None
         return RpcReply.model_validate(result)
+
+
+    def _forget(self, reply: Any) -> None:
+        """Drop the wait for a reply that will never be read (nameko keeps it otherwise:
+        one entry per timed-out call, for the life of the process)."""
+        waiting = self._reply_listener._reply_events
+        for correlation_id, event in list(waiting.items()):
+            if event is reply.reply_event:
+                waiting.pop(correlation_id, None)
+                break
 
 
 class TimedRpc(DependencyProvider):
