@@ -37,6 +37,7 @@ ERROR_STATUS: dict[str, int] = {
     "IDEA_NOT_FOUND": 404,
     "IDEA_ALREADY_DECIDED": 409,
     "PHASE_CHANGE_NOT_ALLOWED": 409,
+    "MEASURE_ALREADY_ASKED": 409,
     "MEASURE_UNKNOWN": 422,
     "CONSULTATION_LOCKED": 409,  # an open consultation keeps its start and measures
     "CONSULTATION_WITHOUT_MEASURES": 409,

@@ -16,6 +16,7 @@ from services.participation.domain.model import (
     ConsultationLocked,
     ConsultationNotOpen,
     ConsultationWithoutMeasures,
+    MeasureAlreadyAsked,
     MeasureUnknown,
     PhaseChangeNotAllowed,
 )
@@ -137,6 +138,21 @@ def test_phases_go_forward_only_and_each_step_is_a_milestone_event(app: Particip
     assert [e["milestone"] for e in events] == ["opened", "closed", "results_published"]
     assert events[0]["measure_codes"] == ["VEP-RAD-02"] and events[0]["ends_on"] == "2026-03-22"
     assert events[0]["consultation_id"] == str(cid) and events[0]["town"] == "soest"
+
+
+def test_a_measure_is_asked_in_one_open_consultation_of_the_town_at_a_time(
+    app: ParticipationApp,
+) -> None:
+    first, second = draft(app), draft(app, title="Noch einmal Radverkehr")
+    assert phase(app, first, "open") == "open"
+    with pytest.raises(MeasureAlreadyAsked) as refused:
+        phase(app, second, "open")
+    assert [d["code"] for d in refused.value.details] == ["VEP-RAD-02"]
+    assert app.consultation(second).status == "draft"
+    assert milestones(app) == ["opened"]
+    # once the first one is closed, the second may ask again
+    phase(app, first, "closed")
+    assert phase(app, second, "open") == "open"
 
 
 def test_outside_the_open_phase_nobody_rates_or_comments_but_ideas_are_always_welcome(

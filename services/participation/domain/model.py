@@ -56,6 +56,10 @@ class PhaseChangeNotAllowed(ParticipationError):
     code = "PHASE_CHANGE_NOT_ALLOWED"
 
 
+class MeasureAlreadyAsked(ParticipationError):
+    code = "MEASURE_ALREADY_ASKED"
+
+
 class MeasureNotInConsultation(ParticipationError):
     code = "MEASURE_NOT_IN_CONSULTATION"
 
@@ -163,6 +167,21 @@ class Consultation:
                     "Enddatum ändern.",
                     [{"field": "ends_on", "problem": "lies in the past"}],
                 )
+
+    def check_no_overlap(self, open_now: list[Consultation]) -> None:
+        """A measure is asked in one open consultation of the town at a time: a citizen's
+        answer to it must not depend on which of two pages they used."""
+        overlap = sorted({code for other in open_now if other.id != self.id
+                          for code in self.measure_codes & other.measure_codes})
+        if overlap:
+            raise MeasureAlreadyAsked(
+                f"{len(overlap)} der Maßnahmen stehen schon in einer anderen geöffneten "
+                f"Beteiligung der Stadt: {', '.join(overlap[:10])}"
+                f"{' …' if len(overlap) > 10 else ''}. Bitte nehmen Sie sie heraus oder "
+                "schließen Sie die andere Beteiligung zuerst.",
+                [{"field": "measure_codes", "problem": "already in another open consultation",
+                  "code": code} for code in overlap],
+            )
 
     def check_editable(self, changes_measures: bool) -> None:
         if self.status not in ("draft", "open"):

@@ -566,6 +566,10 @@ class ParticipationApp:
         with self.engine.begin() as conn:
             consultation = self._load_consultation(conn, cid, lock=True)
             consultation.check_phase_change(cmd.phase, self._today())
+            if cmd.phase == "open":
+                others = conn.execute(select(t.consultations.c.id).where(
+                    t.consultations.c.status == "open", t.consultations.c.id != cid)).scalars().all()
+                consultation.check_no_overlap([self._load_consultation(conn, o) for o in others])
             conn.execute(update(t.consultations).where(t.consultations.c.id == cid)
                          .values(status=cmd.phase))
             self._milestone(conn, consultation, MILESTONE_OF_PHASE[cmd.phase], cmd.actor)
