@@ -1,7 +1,7 @@
 """CSV for German spreadsheets: UTF-8 with BOM, `;` between cells, CRLF, decimal comma.
 
-The same format as the catalogue and results files of the measures service
-(`services/measures/adapters/catalogue_io.py`), shared here for the towns' files.
+One format for every file people open in Excel or LibreOffice: the catalogue and the
+regional results (measures) and the towns' results (participation).
 """
 
 from __future__ import annotations

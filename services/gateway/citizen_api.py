@@ -8,7 +8,7 @@ a citizen id from a request body.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from werkzeug.wrappers import Request, Response
@@ -17,9 +17,15 @@ from services.gateway.backend import Backend, parse_json, town_or_404
 from services.gateway.clients import client_key
 from services.gateway.errors import ApiError, json_response
 from services.gateway.pagination import page_request, paginate
-from services.gateway.permissions import Principal, require
+from services.gateway.permissions import (
+    Principal,
+    end_citizen_session,
+    issue_citizen_session,
+    require,
+)
 from soesmart.config import Settings
 from soesmart.contracts import (
+    CitizenSession,
     CommentBody,
     DisplayName,
     FlagReason,
@@ -121,21 +127,13 @@ def request_sign_in(backend: Backend, settings: Settings, request: Request, town
 
 def redeem(backend: Backend, settings: Settings, request: Request, town: str,
            method: Literal["confirm_citizen", "redeem_sign_in"]) -> Response:
-    from services.gateway.permissions import issue_citizen_session
-
     t = town_or_404(town)
     body = parse_json(request, LinkTokenBody, settings.max_body_bytes)
     session = backend.call(t.service_name, method, command={"token": body.token})
     response = json_response({})
-    bearer = issue_citizen_session(response, _session_contract(session), settings)
+    bearer = issue_citizen_session(response, CitizenSession.model_validate(session), settings)
     response.set_data(SessionOut(**session, token=bearer).model_dump_json())
     return response
-
-
-def _session_contract(data: dict[str, Any]) -> Any:
-    from soesmart.contracts import CitizenSession
-
-    return CitizenSession.model_validate(data)
 
 
 # --- my data
@@ -157,8 +155,6 @@ def update_me(backend: Backend, settings: Settings, principal: Principal, reques
 
 
 def erase_me(backend: Backend, principal: Principal, town: str) -> Response:
-    from services.gateway.permissions import end_citizen_session
-
     t = town_or_404(town)
     cid = citizen_of(principal, t, "citizen.self")
     response = json_response(backend.call(t.service_name, "erase_citizen", citizen_id=str(cid)))

@@ -21,7 +21,6 @@ from services.gateway.permissions import (
     Principal,
     end_citizen_session,
     issue_citizen_session,
-    principal_from_request,
     require,
 )
 from soesmart.contracts import CLIMATE_FIELDS, MOBILITY_FIELDS, CitizenSession
@@ -32,24 +31,16 @@ STATUSES = ("idea", "proposed", "in_consultation", "decided", "in_implementation
             "rejected")
 
 
-def principal(page: Page) -> Principal:
-    cached = getattr(page, "_citizen_principal", None)
-    if cached is None:
-        cached = principal_from_request(page.request, page.settings)
-        page._citizen_principal = cached  # type: ignore[attr-defined]
-    return cached
-
-
 def citizen_here(page: Page, town: Town) -> Principal | None:
     """The signed-in, confirmed citizen of this town, if it is one."""
-    p = principal(page)
+    p = page.principal
     if p.role == "citizen" and p.town == town.slug and p.citizen_id is not None:
         return p
     return None
 
 
 def _account_context(page: Page, town: Town) -> dict[str, Any]:
-    p = principal(page)
+    p = page.principal
     other_town = None
     if p.role == "citizen" and p.town and p.town != town.slug:
         other_town = town_or_404(p.town)
@@ -57,7 +48,7 @@ def _account_context(page: Page, town: Town) -> dict[str, Any]:
 
 
 def _require_citizen(page: Page, town: Town, action: str) -> uuid.UUID:
-    p = require(principal(page), action, town.slug)
+    p = require(page.principal, action, town.slug)
     if p.citizen_id is None:
         raise ApiError("FORBIDDEN", "Nur Bürgerinnen und Bürger können das tun.")
     return p.citizen_id
@@ -117,7 +108,7 @@ def _flash(page: Page) -> str | None:
     if key not in allowed:
         return None
     if key == "welcome":
-        p = principal(page)
+        p = page.principal
         return page.t("welcome", name=p.name)
     return page.t(key)
 
@@ -272,9 +263,6 @@ def confirm_account_page(page: Page, town: str) -> Response:
 def _signed_in(page: Page, t: Town, session: dict[str, Any]) -> Response:
     response = page.redirect(f"/stadt/{t.slug}?hinweis=welcome")
     issue_citizen_session(response, CitizenSession.model_validate(session), page.settings)
-    page._citizen_principal = Principal(  # type: ignore[attr-defined]
-        role="citizen", name=session["display_name"], town=t.slug,
-        citizen_id=uuid.UUID(str(session["citizen_id"])), confirmed=True)
     return response
 
 

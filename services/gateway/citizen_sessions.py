@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from soesmart.config import Settings
 from soesmart.contracts import CitizenSession
+from soesmart.secrets_compare import same_secret
 
 CITIZEN_COOKIE = "soesmart_citizen"
 BEARER_PREFIX = "c."
@@ -65,7 +66,7 @@ def read_citizen(value: str, settings: Settings, now: float | None = None) -> Si
     body, _, signature = value.rpartition(".")
     expected = _b64(hmac.new(_key(settings), body.encode("ascii", "replace"),
                              hashlib.sha256).digest())
-    if not hmac.compare_digest(signature.encode("utf-8"), expected.encode("utf-8")):
+    if not same_secret(signature, expected):
         return None
     try:
         data = json.loads(_unb64(body))

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
-from services.gateway import api, citizen_api
+from services.gateway import admin_api, api, citizen_api
 from services.gateway.staff_auth import SignInBody
 from soesmart import contracts as c
 
@@ -122,6 +122,7 @@ MEASURE_FILTERS = (
 )
 
 T = "/api/v1/towns/{town}"
+C = T + "/consultations/{cid}"
 OPERATIONS: dict[tuple[str, str], Operation] = {
     # --- health
     ("GET", "/healthz"): Operation("The process runs", "health", response=Health, errors=()),
@@ -243,6 +244,44 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                response=StatusOut, errors=(401,)),
     ("GET", "/api/v1/auth/me"): Operation("Who this credential belongs to", "staff",
                                           auth="any", response=Whoami, errors=(401,)),
+    # --- town admins: consultations, moderation, ideas, results
+    ("POST", f"{T}/consultations"): Operation(
+        "Create a consultation (draft) with measures by programme, field of action or code",
+        "consultations", auth="town_admin", body=admin_api.ConsultationBody,
+        response=c.ConsultationView, status=201, errors=(401, 403, 404, 409, 413, 415, 422)),
+    ("GET", C): Operation(
+        "One consultation with its measures (a draft only for the town's admins)",
+        "consultations", response=c.ConsultationView, errors=(404,)),
+    ("PATCH", C): Operation(
+        "Change a draft (or texts and end date of an open consultation)", "consultations",
+        auth="town_admin", body=admin_api.ConsultationPatch, response=c.ConsultationView,
+        errors=(401, 403, 404, 409, 413, 415, 422)),
+    ("POST", f"{C}/phase"): Operation(
+        "Open, close, or publish the results (forwards only)", "consultations",
+        auth="town_admin", body=admin_api.PhaseBody, response=c.ConsultationView,
+        errors=(401, 403, 404, 409, 422)),
+    ("GET", f"{C}/results"): Operation(
+        "The town's results of a consultation (public once published)", "results",
+        response=c.TownResults, errors=(401, 403, 404),
+        description="Before `results_published` only for the town's admins and coordinators."),
+    ("GET", f"{C}/results.csv"): Operation(
+        "The town's results as CSV for German spreadsheets", "results", response=None,
+        response_type="text/csv", errors=(401, 403, 404)),
+    ("GET", f"{T}/moderation"): Operation(
+        "Moderation queue: flagged content first, then new", "moderation", auth="town_admin",
+        response=c.ModerationQueue, errors=(401, 403, 404)),
+    ("POST", f"{T}/moderation"): Operation(
+        "Hide (with a reason), restore, or dismiss the flags of a comment or idea", "moderation",
+        auth="town_admin", body=admin_api.ModerationBody, response=c.ModerationAct, status=201,
+        errors=(401, 403, 404, 413, 415, 422)),
+    ("GET", f"{T}/moderation/log"): Operation(
+        "Every moderation act: who, when, why (newest first)", "moderation", auth="town_admin",
+        response=items_of(c.ModerationAct, "ModerationLog", paged=True), query=PAGING,
+        errors=(401, 403, 404, 422)),
+    ("POST", f"{T}/ideas/{{idea_id}}/decision"): Operation(
+        "Accept a citizen's idea (it becomes a proposed measure) or decline it with a reason",
+        "ideas", auth="town_admin", body=admin_api.DecisionBody, response=c.IdeaView,
+        errors=(401, 403, 404, 409, 413, 415, 422)),
 }
 
 STATUS_TEXT = {
@@ -366,9 +405,3 @@ def werkzeug_to_openapi(rule: str) -> str:
     import re
 
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
-
-
-# The routes of town admins (entrypoints/admin_routes.py) document themselves there.
-from services.gateway.openapi_admin import ADMIN_OPERATIONS  # noqa: E402
-
-OPERATIONS.update(ADMIN_OPERATIONS)

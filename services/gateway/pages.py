@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from services.gateway.permissions import Principal, principal_from_request
 from services.gateway.texts import has_text, text
 from soesmart.config import Settings
 from soesmart.i18n import LANGUAGES, label
+from soesmart.secrets_compare import same_secret
 from soesmart.towns import towns
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +54,7 @@ class Page:
     def check_csrf(self) -> None:
         sent = self.request.form.get("csrf", "")
         cookie = self.request.cookies.get(CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(sent.encode("utf-8"), cookie.encode("utf-8")):
+        if not same_secret(sent, cookie):
             raise ApiError(
                 "CSRF_FAILED",
                 "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es "

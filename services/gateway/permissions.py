@@ -10,7 +10,6 @@ valid (expired, revoked, forged) counts as anonymous, so the answer is 401.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -26,6 +25,7 @@ from services.gateway.citizen_sessions import (  # noqa: F401 - re-exported for 
 )
 from services.gateway.errors import ApiError
 from soesmart.config import Settings
+from soesmart.secrets_compare import same_secret
 
 Role = Literal["anonymous", "citizen", "town_admin", "coordinator"]
 ROLES: tuple[Role, ...] = ("anonymous", "citizen", "town_admin", "coordinator")
@@ -150,7 +150,7 @@ def _resolve(request: Request, settings: Settings) -> Principal:
 
 def _from_bearer(value: str, settings: Settings) -> Principal:
     expected = settings.coordinator_token
-    if expected and hmac.compare_digest(value.encode("utf-8"), expected.encode("utf-8")):
+    if same_secret(value, expected):
         return Principal(role="coordinator", name=SERVICE_COORDINATOR_NAME)
     if value.startswith(STAFF_PREFIX):
         return _staff(value[len(STAFF_PREFIX):], settings) or ANONYMOUS

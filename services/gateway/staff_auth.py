@@ -40,11 +40,6 @@ class SignInBody(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-def client_address_key(request: Request, settings: Settings) -> str:
-    """The client address as an opaque key: failed sign-ins are counted per address too."""
-    return client_key(request, settings)
-
-
 def _locked(exc: SignInLocked) -> ApiError:
     minutes = max(1, (exc.retry_after + 59) // 60)
     return ApiError(
@@ -62,7 +57,7 @@ def _sign_in(settings: Settings, request: Request, email: str, password: str,
              kind: str) -> SignedIn:
     try:
         return staff_accounts_for(settings).sign_in(
-            email, password, client_address_key(request, settings), kind)
+            email, password, client_key(request, settings), kind)
     except SignInLocked as exc:
         raise _locked(exc) from None
     except InvalidCredentials:

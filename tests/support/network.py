@@ -8,6 +8,8 @@ import os
 import re
 import signal
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import requests
 from soesmart.cli import Child, plan_children
 from soesmart.config import Settings
 from soesmart.towns import towns
-from tests.support.infra import eventually, free_port
+from tests.support.infra import create_vhost, delete_vhost, eventually, free_port
 
 
 @dataclass
@@ -169,3 +171,16 @@ class Network:
     @staticmethod
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def running_network(data_dir: Path, **options: Any) -> Iterator[Network]:
+    """The whole network in a fresh vhost, started and ready; stopped and removed after."""
+    vhost, url = create_vhost()
+    net = Network(data_dir=data_dir, broker_url=url, vhost=vhost, **options)
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+        delete_vhost(vhost)

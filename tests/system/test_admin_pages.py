@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from tests.support.browser import assert_accessible
 from tests.support.infra import eventually
-from tests.support.network import Network
+from tests.support.network import Network, running_network
 
 pytestmark = pytest.mark.system
 
@@ -25,10 +25,6 @@ DEMO = "demo.soesmart.example"
 ADMIN = (f"admin.soest@{DEMO}", "demo-soest-2026")
 ADMIN_MENDEN = (f"admin.menden@{DEMO}", "demo-menden-2026")
 COORDINATOR = (f"koordination@{DEMO}", "demo-region-2026")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BAD_CATALOGUE = (
     "code;title;programme;field_of_action\r\n"
     "VEP-TEST-01;Eine gültige Maßnahme;vep_klima_plus;cycling\r\n"
@@ -38,16 +34,8 @@ BAD_CATALOGUE = (
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    from tests.support.infra import create_vhost, delete_vhost
-
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost)
-    try:
-        net.start()
+    with running_network(tmp_path_factory.mktemp("net")) as net:
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
 
 
 def _token(network: Network, account: tuple[str, str]) -> dict[str, str]:
@@ -291,30 +279,6 @@ def test_a_coordinator_sees_the_dashboard_and_the_import_report_on_the_pages(
 
 # --------------------------------------------------------------------------------- axe-core
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> str:
-    axe = pytest.importorskip("axe_playwright_python", reason="axe-playwright-python ships axe-core")
-    return (Path(axe.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
 def activity(network: Network) -> None:
     """Answers in two towns and a flagged comment in Soest: charts and the queue have content."""
     demo = _demo_consultation(network)
@@ -430,18 +394,6 @@ def test_every_staff_page_meets_wcag_2_1_a_and_aa_by_axe_core(
         if re.search(r"/(beteiligungen/[^/]+|region)/ergebnisse", page.url):
             # the charts themselves are audited, not "no data yet"
             assert page.locator("svg[role=img]").count() >= 2, page.url
-        page.evaluate(axe_script)
-        result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-            " resultTypes: ['violations']})", WCAG_TAGS)
-        violations = result["violations"]
-        lines = [f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-                 for v in violations]
-        assert not violations, f"{page.url}:\n" + "\n".join(lines)
-        duplicates = page.evaluate(
-            "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
-            " seen[e.id] = (seen[e.id] || 0) + 1;"
-            " return Object.keys(seen).filter(id => seen[id] > 1); }")
-        assert not duplicates, f"{page.url}: duplicate ids {duplicates}"
+        assert_accessible(page, axe_script)
     finally:
         context.close()

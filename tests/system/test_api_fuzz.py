@@ -16,24 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.network import Network
+from tests.support.network import Network, running_network
 
 pytest.importorskip("schemathesis")
 
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    from tests.support.infra import create_vhost, delete_vhost
-
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("fuzz"), broker_url=url, vhost=vhost,
-                  extra_env={"SOESMART_RPC_TIMEOUT": "10"})
-    try:
-        net.start()
+    with running_network(tmp_path_factory.mktemp("fuzz"),
+                         extra_env={"SOESMART_RPC_TIMEOUT": "10"}) as net:
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
 
 
 def _fuzz(network: Network, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.browser import assert_accessible
 from tests.support.infra import eventually
-from tests.support.network import Network
+from tests.support.network import Network, running_network
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TOWNS = ["soest", "arnsberg", "bad-berleburg", "menden", "olpe"]
 CODE = "VEP-RAD-01"  # on Soest's open consultation in the demo data
 TITLE = "Velorouten West, Südwest und Nordwest"
@@ -31,41 +26,8 @@ TITLE = "Velorouten West, Südwest und Nordwest"
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    from tests.support.infra import create_vhost, delete_vhost
-
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost)
-    try:
-        net.start()
+    with running_network(tmp_path_factory.mktemp("net")) as net:
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> str:
-    axe = pytest.importorskip("axe_playwright_python",
-                              reason="axe-playwright-python ships axe-core")
-    return (Path(axe.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -118,25 +80,6 @@ def _register(page: Any, network: Network, town: str, name: str = "Barbara B.") 
     page.goto(f"/stadt/{town}/bestaetigen?token={token}")
     page.get_by_role("button", name="Adresse bestätigen").click()
     expect(page.get_by_role("status")).to_contain_text(f"Willkommen, {name}!")
-
-
-def _axe_violations(page: Any, axe_script: str) -> list[dict[str, Any]]:
-    page.evaluate(axe_script)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        WCAG_TAGS,
-    )
-    return result["violations"]
-
-
-def _describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for v in violations:
-        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
-        for node in v["nodes"]:
-            lines.append(f"    {node['target']}: {node.get('failureSummary', '')!r}")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------- journey
@@ -406,18 +349,9 @@ def test_every_page_meets_wcag_2_1_a_and_aa_by_axe_core(
     else:
         reach(audit_page)
 
-    # When axe-core checks it against WCAG 2.0/2.1 A and AA
-    violations = _axe_violations(audit_page, axe_script)
-
-    # Then it finds nothing
-    assert not violations, f"{audit_page.url}:\n{_describe(violations)}"
-    # And no id is used twice (labels and anchors rely on them; axe 4.x no longer checks it)
-    duplicates = audit_page.evaluate(
-        "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
-        " seen[e.id] = (seen[e.id] || 0) + 1;"
-        " return Object.keys(seen).filter(id => seen[id] > 1); }"
-    )
-    assert not duplicates, f"{audit_page.url}: duplicate ids {duplicates}"
+    # When axe-core checks it against WCAG 2.0/2.1 A and AA, then it finds nothing,
+    # and no id is used twice
+    assert_accessible(audit_page, axe_script)
 
 
 def test_the_keyboard_reaches_the_content_first_by_the_skip_link(page: Any) -> None:

@@ -29,8 +29,8 @@ from services.gateway.entrypoints.service import GatewayService
 from services.gateway.permissions import STAFF_COOKIE
 from soesmart.config import Settings
 from soesmart.contracts import CitizenSession
-from tests.support.infra import create_vhost, delete_vhost, eventually
-from tests.support.network import Network
+from tests.support.infra import eventually
+from tests.support.network import Network, running_network
 
 THIS_TOWN, OTHER_TOWN = "menden", "olpe"
 ROLES = ("anonymous", "unconfirmed", "citizen", "admin_here", "admin_other", "coordinator")
@@ -226,14 +226,8 @@ def test_every_route_of_the_gateway_has_a_row() -> None:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("matrix"), broker_url=url, vhost=vhost)
-    try:
-        net.start()  # demo mode: the demo staff accounts exist
+    with running_network(tmp_path_factory.mktemp("matrix")) as net:  # demo staff accounts exist
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
 
 
 @dataclass

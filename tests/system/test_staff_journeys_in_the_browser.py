@@ -24,14 +24,10 @@ from typing import Any
 import pytest
 
 from tests.support.infra import eventually
-from tests.support.network import Network
+from tests.support.network import Network, running_network
 
 pytestmark = [pytest.mark.system, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 DEMO = "demo.soesmart.example"
 ADMIN_MENDEN = (f"admin.menden@{DEMO}", "demo-menden-2026", "Verwaltung Menden (Sauerland) (Demo)")
 ADMIN_OLPE = (f"admin.olpe@{DEMO}", "demo-olpe-2026", "Verwaltung Olpe (Demo)")
@@ -43,34 +39,8 @@ STAFF_MENDEN = "/verwaltung/stadt/menden"
 # ---------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    from tests.support.infra import create_vhost, delete_vhost
-
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost)
-    try:
-        net.start()
+    with running_network(tmp_path_factory.mktemp("net")) as net:
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture

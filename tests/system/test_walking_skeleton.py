@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.infra import eventually
-from tests.support.network import Network
+from tests.support.network import Network, running_network
 from tests.support.smtp import SmtpServer, text_of
 
 CODE = "VEP-RAD-02"  # region-wide demo measure: in every town's consultation
@@ -25,17 +25,8 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Network]:
-    from tests.support.infra import create_vhost, delete_vhost
-
-    vhost, url = create_vhost()
-    net = Network(data_dir=tmp_path_factory.mktemp("net"), broker_url=url, vhost=vhost,
-                  smtp_url=smtp.url, smtp=smtp)
-    try:
-        net.start()
+    with running_network(tmp_path_factory.mktemp("net"), smtp_url=smtp.url, smtp=smtp) as net:
         yield net
-    finally:
-        net.stop()
-        delete_vhost(vhost)
 
 
 def _csrf_and_cookies(network: Network, path: str,

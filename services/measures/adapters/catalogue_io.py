@@ -16,8 +16,8 @@ from typing import Any
 
 from services.measures.domain.model import ImportRefused, problem
 from soesmart.contracts import CatalogueEntry
+from soesmart.spreadsheet import BOM, csv_text, format_decimal
 
-BOM = "\ufeff"
 MAX_ROWS = 5000
 
 # Column key -> header in exported CSV files (German: the file is for people).
@@ -55,13 +55,6 @@ def parse_decimal(text: str) -> float:
     if "," in value:
         value = value.replace(".", "").replace(",", ".")
     return float(value)
-
-
-def format_decimal(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def _split_towns(text: str) -> list[str]:
@@ -173,15 +166,6 @@ def _cell(entry: CatalogueEntry, key: str) -> str:
 def write_csv(entries: list[CatalogueEntry]) -> str:
     return csv_text(list(CSV_HEADERS.values()),
                     [[_cell(entry, key) for key in CSV_HEADERS] for entry in entries])
-
-
-def csv_text(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> str:
-    """Any table as CSV for German spreadsheets (BOM, `;`, CRLF)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return BOM + out.getvalue()
 
 
 def write_json(entries: list[CatalogueEntry]) -> str:

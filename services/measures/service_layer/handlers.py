@@ -68,6 +68,7 @@ from soesmart.contracts import (
     idea_measure_code,
 )
 from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
+from soesmart.spreadsheet import csv_text, format_decimal
 from soesmart.storage import make_engine, migrate
 from soesmart.towns import UnknownTown, towns
 
@@ -764,7 +765,7 @@ class MeasuresApp:
              str(d.ideas)]
             for d in self.participation_per_day(since, town).days
         ]
-        return catalogue_io.csv_text(PARTICIPATION_CSV_HEADER, rows)
+        return csv_text(PARTICIPATION_CSV_HEADER, rows)
 
     def results_csv(self) -> str:
         """Combined results for German spreadsheets: a region row and a row per town."""
@@ -785,7 +786,7 @@ class MeasuresApp:
             for slug in sorted(per_measure[code], key=lambda s: names.get(s, s)):
                 table.append(_csv_row(code, titles.get(code, code), names.get(slug, slug),
                                       per_measure[code][slug]))
-        return catalogue_io.csv_text(RESULTS_CSV_HEADER, table)
+        return csv_text(RESULTS_CSV_HEADER, table)
 
 
 _EFF_KEYS = tuple((str(i), f"eff_{i}") for i in range(1, 6))
@@ -856,8 +857,8 @@ def _csv_row(code: str, title: str, place: str, c: Any) -> list[str]:
     mean = effectiveness_mean(c)
     return [
         code, title, place, str(c["answers"]),
-        catalogue_io.format_decimal(round(mean, 2) if mean is not None else None),
+        format_decimal(round(mean, 2) if mean is not None else None),
         *(str(c[f"eff_{i}"]) for i in range(1, 6)),
         str(c["sup_yes"]), str(c["sup_rather_yes"]), str(c["sup_rather_no"]), str(c["sup_no"]),
-        catalogue_io.format_decimal(round(100 * share, 1) if share is not None else None),
+        format_decimal(round(100 * share, 1) if share is not None else None),
     ]

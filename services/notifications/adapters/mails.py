@@ -19,6 +19,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from soesmart.secrets_compare import same_secret
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CRLF = "\r\n"
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
@@ -204,5 +206,4 @@ def sign(secret: str, purpose: str, value: str) -> str:
 
 
 def verify(secret: str, purpose: str, value: str, signature: str) -> bool:
-    # bytes: compare_digest refuses str with non-ASCII characters (a tampered link)
-    return hmac.compare_digest(sign(secret, purpose, value).encode(), (signature or "").encode("utf-8"))
+    return same_secret(signature, sign(secret, purpose, value))

@@ -1,0 +1,25 @@
+"""Fixtures of the browser tests: one headless Chromium and axe-core per test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.browser import CHROMIUM, chromium
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"headless Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> str:
+    axe = pytest.importorskip("axe_playwright_python", reason="axe-playwright-python ships axe-core")
+    return (Path(axe.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
