@@ -1,0 +1,232 @@
+"""Contracts the regional `measures` service publishes: catalogue events, measure views,
+catalogue import/export, combined results and the coordinators' queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from soesmart.contracts.common import (
+    CLIMATE_FIELDS,
+    FIELDS_OF_ACTION,
+    MOBILITY_FIELDS,
+    Contract,
+    CostClass,
+    Event,
+    MeasureCode,
+    MeasureStatus,
+    Programme,
+    Tally,
+    TownSlug,
+)
+
+
+class MeasurePublished(Event):
+    """A measure entered the catalogue or its public description changed.
+
+    Carries the whole public snapshot; `revision` grows with every change, so a
+    replica keeps the highest revision and ignores older or repeated ones.
+    """
+
+    event_type: ClassVar[str] = "MeasurePublished"
+    code: MeasureCode
+    title: str
+    summary: str
+    programme: Programme
+    field_of_action: str
+    status: MeasureStatus
+    towns: tuple[TownSlug, ...] = ()
+    revision: int = Field(ge=1)
+    # Catalogue fields added later: defaults keep events of older producers valid.
+    description: str = ""
+    co2_saving_t_per_year: float | None = None
+    cost_class: CostClass | None = None
+    responsible_body: str = ""
+    place: str | None = None
+
+
+class MeasureStatusChanged(Event):
+    """A coordinator moved a measure to another status (or reported progress).
+
+    Carries the measure's programme, field of action and towns so that consumers
+    can find everyone who follows it without asking the catalogue.
+    """
+
+    event_type: ClassVar[str] = "MeasureStatusChanged"
+    code: MeasureCode
+    title: str
+    programme: Programme | None = None
+    field_of_action: str = ""
+    towns: tuple[TownSlug, ...] = ()
+    old_status: MeasureStatus
+    new_status: MeasureStatus
+    note: str = ""
+    progress: int | None = Field(default=None, ge=0, le=100)
+    changed_by: str
+    revision: int = Field(ge=1)
+
+
+# --------------------------------------------------------------------------- RPC payloads
+
+
+class MeasureSummary(Contract):
+    code: MeasureCode
+    title: str
+    summary: str
+    programme: Programme
+    field_of_action: str
+    status: MeasureStatus
+
+
+class MeasureDetail(MeasureSummary):
+    towns: tuple[TownSlug, ...]
+    revision: int
+    history: tuple[StatusEntry, ...] = ()
+    description: str = ""
+    co2_saving_t_per_year: float | None = None
+    cost_class: CostClass | None = None
+    responsible_body: str = ""
+    place: str | None = None
+
+
+class StatusEntry(Contract):
+    status: MeasureStatus
+    note: str
+    changed_by: str
+    changed_at: datetime
+    progress: int | None = None
+
+
+class ChangeMeasureStatus(Contract):
+    code: MeasureCode
+    status: MeasureStatus
+    note: str = Field(default="", max_length=2000)
+    progress: int | None = Field(default=None, ge=0, le=100)
+    changed_by: str = Field(min_length=1, max_length=200)
+
+
+# --------------------------------------------------------------------------- catalogue import/export
+
+
+class CatalogueEntry(Contract):
+    """One measure as a row of a catalogue file (import and export, CSV and JSON).
+
+    `status` only sets the first status of a new measure; an existing measure
+    changes status through `ChangeMeasureStatus`, which keeps the history.
+    """
+
+    code: MeasureCode
+    title: str = Field(min_length=3, max_length=300)
+    summary: str = Field(default="", max_length=1000)
+    description: str = Field(default="", max_length=20000)
+    programme: Programme
+    field_of_action: str
+    towns: tuple[TownSlug, ...] = ()
+    status: MeasureStatus | None = None
+    co2_saving_t_per_year: float | None = Field(default=None, ge=0, le=10_000_000)
+    cost_class: CostClass | None = None
+    responsible_body: str = Field(default="", max_length=200)
+    place: str | None = Field(default=None, max_length=200)
+
+    @field_validator("field_of_action")
+    @classmethod
+    def _field_belongs_to_programme(cls, value: str, info: ValidationInfo) -> str:
+        programme = info.data.get("programme")  # absent when the programme itself is invalid
+        allowed = FIELDS_OF_ACTION[programme] if programme else MOBILITY_FIELDS + CLIMATE_FIELDS
+        if value not in allowed:
+            raise ValueError(f"'{value}' passt nicht zum Programm; erlaubt: {', '.join(allowed)}")
+        return value
+
+
+class ImportReport(Contract):
+    """What an accepted import did; `unchanged` rows were identical to the catalogue."""
+
+    rows: int
+    created: tuple[MeasureCode, ...] = ()
+    updated: tuple[MeasureCode, ...] = ()
+    unchanged: int = 0
+
+
+class MeasureResults(Contract):
+    code: MeasureCode
+    title: str
+    total: Tally
+    towns: dict[str, Tally]
+
+
+class RegionalResults(Contract):
+    measures: tuple[MeasureResults, ...]
+    generated_at: datetime
+
+
+# --------------------------------------------------------------------------- coordinator queries
+
+
+class TownFigures(Contract):
+    """One town's (or the region's) answers to one measure, as shares."""
+
+    town: str  # a town slug, or "region" for the total
+    answers: int
+    effectiveness_mean: float | None
+    support_answers: int
+    support_share: float | None = Field(
+        description="(yes + rather yes) / support answers, 0..1; None without support answers"
+    )
+
+
+class RankedMeasure(Contract):
+    code: MeasureCode
+    title: str
+    region: TownFigures
+
+
+class TopMeasures(Contract):
+    """Measures ordered by support share (ties: more support answers first)."""
+
+    min_answers: int
+    town: str | None
+    measures: tuple[RankedMeasure, ...]
+
+
+class TownComparison(Contract):
+    code: MeasureCode
+    title: str
+    region: TownFigures
+    towns: tuple[TownFigures, ...]
+
+
+class Disagreement(Contract):
+    code: MeasureCode
+    title: str
+    support_spread: float = Field(description="max - min support share between towns, 0..1")
+    effectiveness_spread: float | None = Field(description="max - min mean effectiveness")
+    towns: tuple[TownFigures, ...]
+
+
+class Disagreements(Contract):
+    """Measures where towns disagree most; only towns with `min_answers` count."""
+
+    min_answers: int
+    measures: tuple[Disagreement, ...]
+
+
+class DailyParticipation(Contract):
+    day: str  # ISO date, Europe/Berlin
+    town: TownSlug
+    ratings: int
+    # Added later (defaults keep older replies valid): counted once per event of the town.
+    citizens: int = 0  # confirmed their address (CitizenConfirmed)
+    comments: int = 0  # comments and replies (CommentPosted)
+    ideas: int = 0  # submitted ideas (IdeaSubmitted)
+
+
+class ParticipationPerDay(Contract):
+    """Participation per town and day: new ratings (a rating counts once, on the day of its
+    first version), citizens, comments and ideas."""
+
+    days: tuple[DailyParticipation, ...]
+
+
+MeasureDetail.model_rebuild()
