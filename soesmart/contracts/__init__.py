@@ -42,6 +42,9 @@ from soesmart.contracts.events import (
 )
 from soesmart.contracts.measures import (
     CatalogueEntry,
+    CatalogueItem,
+    CataloguePage,
+    CatalogueQuery,
     ChangeMeasureStatus,
     DailyParticipation,
     Disagreement,
@@ -128,6 +131,9 @@ from soesmart.contracts.participation_events import (
 __all__ = [
     "CLIMATE_FIELDS",
     "CatalogueEntry",
+    "CatalogueItem",
+    "CataloguePage",
+    "CatalogueQuery",
     "ChangeConsultationPhase",
     "ChangeMeasureStatus",
     "CitizenConfirmed",

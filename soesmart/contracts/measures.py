@@ -149,6 +149,49 @@ class ImportReport(Contract):
     unchanged: int = 0
 
 
+# --------------------------------------------------------------------------- catalogue listing
+
+
+class CatalogueQuery(Contract):
+    """Which measures `list_catalogue` returns, and which page of them (in code order).
+
+    A filter left out (None or an empty text) matches every measure. `town` keeps the
+    measures named for that town and the region-wide ones (no town named); `q` is
+    looked for in the code and the title, regardless of case.
+    """
+
+    programme: Programme | None = None
+    field_of_action: str | None = Field(default=None, max_length=60)
+    status: MeasureStatus | None = None
+    town: TownSlug | None = None
+    q: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+    @field_validator("programme", "field_of_action", "status", "town", "q", mode="before")
+    @classmethod
+    def _blank_is_no_filter(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+
+class CatalogueItem(MeasureSummary):
+    """A measure as the catalogue lists it."""
+
+    towns: tuple[TownSlug, ...] = ()
+    revision: int
+
+
+class CataloguePage(Contract):
+    """One page of `list_catalogue`; `total` counts the matching measures on all pages."""
+
+    items: tuple[CatalogueItem, ...]
+    total: int
+    limit: int
+    offset: int
+
+
 class MeasureResults(Contract):
     code: MeasureCode
     title: str

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from services.measures.domain.model import CatalogueError
 from services.measures.service_layer.handlers import MeasuresApp
 from soesmart.contracts import (
+    CatalogueQuery,
     ChangeMeasureStatus,
     CitizenConfirmed,
     CommentPosted,
@@ -40,6 +41,15 @@ class MeasuresService:
     @rpc
     def list_measures(self) -> dict[str, Any]:
         return ok([m.model_dump(mode="json") for m in self.app.list_measures()])
+
+    @rpc
+    def list_catalogue(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One page of the catalogue, filtered (see `CatalogueQuery`): `CataloguePage`."""
+        try:
+            parsed = CatalogueQuery.model_validate(query or {})
+        except ValidationError as exc:
+            return invalid(exc)
+        return ok(self.app.list_catalogue(parsed).model_dump(mode="json"))
 
     @rpc
     def get_measure(self, code: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.measures.adapters import catalogue_io
 from services.measures.adapters import tables as t
+from services.measures.adapters.unit_of_work import UnitOfWork
 from services.measures.domain.model import (
     SUPPORT_COLUMNS,
     Answer,
@@ -33,10 +34,13 @@ from services.measures.domain.model import (
     support_share,
     tally_delta,
 )
+from services.measures.service_layer import catalogue
 from soesmart import demo
 from soesmart.config import Settings
 from soesmart.contracts import (
     CatalogueEntry,
+    CataloguePage,
+    CatalogueQuery,
     ChangeMeasureStatus,
     CitizenConfirmed,
     CommentPosted,
@@ -185,6 +189,10 @@ class MeasuresApp:
         self._results_cache: dict[tuple[Any, ...], tuple[float, int, Any]] = {}
         if settings.demo:
             self.load_demo_catalogue()
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A fresh unit of work on this service's database and outbox."""
+        return UnitOfWork(self.engine, self.relay, self._changed)
 
     # ------------------------------------------------------------------ lifecycle
     def background_loops(self) -> list:
@@ -381,6 +389,9 @@ class MeasuresApp:
             description=r["description"], co2_saving_t_per_year=r["co2_saving_t_per_year"],
             cost_class=r["cost_class"], responsible_body=r["responsible_body"], place=r["place"],
         )
+
+    def list_catalogue(self, query: CatalogueQuery) -> CataloguePage:
+        return catalogue.list_catalogue(query, self.unit_of_work())
 
     def list_measures(self) -> list[MeasureSummary]:
         with self.engine.connect() as conn:
