@@ -53,6 +53,9 @@ FIGURES = {"town": "soest", "answers": 10, "effectiveness_mean": 3.8, "support_a
            "support_share": 0.7}
 
 
+RESULTS_CSV = "\ufeffCode;Maßnahme\r\nVEP-RAD-01;Velorouten für Ältere\r\n"
+
+
 class FakeBackend:
     def __init__(self, refuse: dict[str, ApiError] | None = None) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
@@ -78,7 +81,7 @@ class FakeBackend:
                               "field_of_action": "cycling", "tally": TALLY, "comments": 2}],
                 "days": [{"day": "2025-05-01", "citizens": 3, "ratings": 5, "comments": 1, "ideas": 0},
                          {"day": "2025-05-02", "citizens": 1, "ratings": 8, "comments": 0, "ideas": 1}]},
-            "town_results_csv": lambda: "\ufeffCode;Titel\r\nVEP-RAD-01;Velorouten\r\n",
+            "town_results_csv": lambda: RESULTS_CSV,
             "moderation_queue": lambda: {
                 "flagged": [{"target_type": "comment", "target_id": COMMENT,
                              "measure_code": "VEP-RAD-01", "display_name": "Bea",
@@ -381,7 +384,13 @@ def test_the_catalogue_filters_by_programme_status_and_town() -> None:
         == ["VEP-FUSS-01"]
 
 
-def test_results_csv_is_a_download() -> None:
-    response = admin_pages.results_csv(_page("/x", ADMIN), FakeBackend(), "soest", CID)
+def test_results_csv_is_a_download_of_the_towns_text_unchanged() -> None:
+    # The BOM, `;` and CRLF are the town instance's (tests/integration/
+    # test_participation_consultations.py checks them there); the gateway adds no byte.
+    backend = FakeBackend()
+    response = admin_pages.results_csv(_page("/x", ADMIN), backend, "soest", CID)
     assert response.headers["Content-Disposition"].startswith('attachment; filename="ergebnisse-soest')
-    assert response.get_data().startswith(b"\xef\xbb\xbf")  # the BOM stays for German Excel
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.get_data() == RESULTS_CSV.encode("utf-8")
+    call = [c for c in backend.calls if c[1] == "town_results_csv"][0]
+    assert call[0] == "participation_soest" and call[2] == {"consultation_id": CID}

@@ -38,11 +38,25 @@ def test_every_participation_mail_is_a_file_in_both_languages_with_an_html_alter
     assert f'lang="{lang}"' in mail.html and "<a href=" in mail.html
 
 
-@pytest.mark.parametrize("milestone", ["opened", "closing_soon", "closed", "results_published"])
-def test_each_milestone_has_its_own_words(milestone: str) -> None:
-    context = dict(CONTEXTS["consultation_milestone"], milestone=milestone)
-    subjects = {compose("consultation_milestone", lang, **context).subject for lang in ("de", "en")}
-    assert len(subjects) == 2 and all("Mobilität" in s for s in subjects)
+MILESTONES = ["opened", "closing_soon", "closed", "results_published"]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_each_milestone_has_its_own_words(lang: str) -> None:
+    mails = {m: compose("consultation_milestone", lang,
+                        **dict(CONTEXTS["consultation_milestone"], milestone=m))
+             for m in MILESTONES}
+    subjects = {m: mail.subject for m, mail in mails.items()}
+    assert len(set(subjects.values())) == len(MILESTONES), subjects
+    assert len({mail.text for mail in mails.values()}) == len(MILESTONES)
+    assert all("Mobilität" in s for s in subjects.values())
+
+
+def test_a_milestone_mail_speaks_the_language_asked_for() -> None:
+    for m in MILESTONES:
+        context = dict(CONTEXTS["consultation_milestone"], milestone=m)
+        german, english = (compose("consultation_milestone", lang, **context) for lang in ("de", "en"))
+        assert german.subject != english.subject and german.text != english.text, m
 
 
 @pytest.mark.parametrize("name", ["Menden (Sauerland) – Bürgerbeteiligung",
