@@ -7,7 +7,6 @@ in a RabbitMQ vhost of its own, and checks that nothing was lost or counted twic
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from soesmart.contracts import RatingRecorded, Source, Support
 from tests.support.bus import dead_letters, publish_event, publish_raw
 from tests.support.citizens import signed_in_citizens
-from tests.support.infra import create_vhost, delete_vhost, eventually
+from tests.support.infra import create_vhost, delete_vhost, eventually, find_rabbitmqctl
 from tests.support.network import Network
 
 CODE = "VEP-RAD-02"
@@ -207,21 +206,23 @@ def _rate_until_accepted(network: Network, town: str, citizen: dict[str, str],
     eventually(accepted, timeout=deadline, interval=0.5, message="a rating is accepted")
 
 
-@pytest.mark.skipif(not shutil.which("rabbitmqctl"), reason="needs a local RabbitMQ to restart")
+@pytest.mark.skipif(find_rabbitmqctl() is None, reason="needs rabbitmqctl of a local RabbitMQ to restart")
 def test_a_broker_restart_loses_no_rating_and_counts_none_twice(network: Network) -> None:
+    ctl = find_rabbitmqctl()
+    assert ctl is not None
     network.start(only=["measures", "participation/menden", "gateway"])
     citizens = signed_in_citizens(network, "menden", 61)
     for citizen in citizens[:30]:
         _rate_until_accepted(network, "menden", citizen)
 
     # When the broker stops and starts again (durable queues, persistent messages)
-    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+    subprocess.run([ctl, "stop_app"], check=True, capture_output=True, timeout=120)
     try:
         r = network.post("/api/v1/towns/menden/ratings", headers=citizens[60],
                          json={"measure_code": CODE, "effectiveness": 3})
         assert r.status_code == 503  # said clearly, not hung
     finally:
-        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+        subprocess.run([ctl, "start_app"], check=True, capture_output=True, timeout=120)
 
     # Then the services reconnect by themselves and every accepted rating counts once
     for citizen in citizens[30:60]:

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Where a Chromium may be: the variable first, then the names distributions give it.
+CHROMIUM_ENV = "SOESMART_TEST_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+def find_chromium() -> Path | None:
+    """The Chromium to test with: $SOESMART_TEST_CHROMIUM, else the first on PATH or in
+    /usr/bin, /usr/lib/chromium, /snap/bin; None when there is none."""
+    named = os.environ.get(CHROMIUM_ENV)
+    if named:
+        return Path(named)
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/usr/lib/chromium", "/snap/bin"])
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name, path=search)
+        if found:
+            return Path(found)
+    return None
+
+
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(executable: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
             yield browser

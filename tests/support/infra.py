@@ -23,6 +23,12 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+def find_rabbitmqctl() -> str | None:
+    """rabbitmqctl on PATH or where Debian puts it (/usr/sbin, not on a user's PATH)."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/lib/rabbitmq/bin"])
+    return shutil.which("rabbitmqctl", path=search)
+
+
 def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
                message: str = "condition not met") -> T:
     """Poll `check` until it returns something truthy or the deadline passes."""
@@ -62,7 +68,7 @@ def create_vhost() -> tuple[str, str]:
             timeout=10,
         ).raise_for_status()
     except requests.RequestException:
-        ctl = shutil.which("rabbitmqctl")
+        ctl = find_rabbitmqctl()
         if not ctl:
             raise
         subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True)
@@ -75,7 +81,7 @@ def delete_vhost(name: str) -> None:
     try:
         _management("DELETE", f"/api/vhosts/{quote(name, safe='')}")
     except requests.RequestException:
-        ctl = shutil.which("rabbitmqctl")
+        ctl = find_rabbitmqctl()
         if ctl:
             subprocess.run([ctl, "delete_vhost", name], capture_output=True)
 

@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import CHROMIUM, chromium
+from tests.support.browser import CHROMIUM_ENV, CHROMIUM_NAMES, chromium, find_chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    with chromium() as launched:
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(f"no Chromium found (${CHROMIUM_ENV}, {', '.join(CHROMIUM_NAMES)} on PATH;"
+                    " apt-get install chromium)")
+    with chromium(executable) as launched:
         yield launched
 
 
