@@ -9,6 +9,8 @@ from sqlalchemy import Connection, Engine
 
 from services.measures.adapters import tables as t
 from services.measures.adapters.catalogue_repository import CatalogueRepository
+from services.measures.adapters.projection_repository import ProjectionRepository
+from services.measures.adapters.results_queries import ResultsQueries
 from soesmart.contracts import Event
 from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
 
@@ -37,6 +39,8 @@ class UnitOfWork:
         self._events = []
         self._results_changed = False
         self.catalogue = CatalogueRepository(self._conn)
+        self.projection = ProjectionRepository(self._conn)
+        self.results = ResultsQueries(self._conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

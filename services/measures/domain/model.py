@@ -1,4 +1,4 @@
-"""The regional catalogue and the arithmetic of combined results. No framework imports."""
+"""The regional catalogue's rules and the arithmetic of combined results. No framework imports."""
 
 from __future__ import annotations
 
@@ -7,34 +7,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from soesmart.contracts import MOBILITY_FIELDS, MeasureStatus, Programme, Support
-
+# The vocabulary as plain values (the wire contracts' enums are str enums of these).
 SUPPORT_COLUMNS = {
-    Support.YES: "sup_yes",
-    Support.RATHER_YES: "sup_rather_yes",
-    Support.RATHER_NO: "sup_rather_no",
-    Support.NO: "sup_no",
+    "yes": "sup_yes",
+    "rather_yes": "sup_rather_yes",
+    "rather_no": "sup_rather_no",
+    "no": "sup_no",
 }
+
+IDEA, PROPOSED, IN_CONSULTATION, DECIDED = "idea", "proposed", "in_consultation", "decided"
+IN_IMPLEMENTATION, IMPLEMENTED, REJECTED = "in_implementation", "implemented", "rejected"
 
 # Where a measure may go from each status. A coordinator may also correct a
 # mistake by going back one step; a rejected measure can be proposed again.
-ALLOWED_TRANSITIONS: dict[MeasureStatus, frozenset[MeasureStatus]] = {
-    MeasureStatus.IDEA: frozenset({MeasureStatus.PROPOSED, MeasureStatus.REJECTED}),
-    MeasureStatus.PROPOSED: frozenset(
-        {MeasureStatus.IN_CONSULTATION, MeasureStatus.DECIDED, MeasureStatus.REJECTED,
-         MeasureStatus.IDEA}
-    ),
-    MeasureStatus.IN_CONSULTATION: frozenset(
-        {MeasureStatus.DECIDED, MeasureStatus.REJECTED, MeasureStatus.PROPOSED}
-    ),
-    MeasureStatus.DECIDED: frozenset(
-        {MeasureStatus.IN_IMPLEMENTATION, MeasureStatus.REJECTED, MeasureStatus.IN_CONSULTATION}
-    ),
-    MeasureStatus.IN_IMPLEMENTATION: frozenset(
-        {MeasureStatus.IMPLEMENTED, MeasureStatus.IN_IMPLEMENTATION, MeasureStatus.DECIDED}
-    ),
-    MeasureStatus.IMPLEMENTED: frozenset({MeasureStatus.IN_IMPLEMENTATION}),
-    MeasureStatus.REJECTED: frozenset({MeasureStatus.PROPOSED}),
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    IDEA: frozenset({PROPOSED, REJECTED}),
+    PROPOSED: frozenset({IN_CONSULTATION, DECIDED, REJECTED, IDEA}),
+    IN_CONSULTATION: frozenset({DECIDED, REJECTED, PROPOSED}),
+    DECIDED: frozenset({IN_IMPLEMENTATION, REJECTED, IN_CONSULTATION}),
+    IN_IMPLEMENTATION: frozenset({IMPLEMENTED, IN_IMPLEMENTATION, DECIDED}),
+    IMPLEMENTED: frozenset({IN_IMPLEMENTATION}),
+    REJECTED: frozenset({PROPOSED}),
 }
 
 
@@ -65,11 +58,9 @@ def problem(row: int, column: str, text: str) -> dict[str, object]:
     return {"row": row, "column": column, "problem": text}
 
 
-def check_transition(current: MeasureStatus, new: MeasureStatus) -> None:
+def check_transition(current: str, new: str) -> None:
     if new not in ALLOWED_TRANSITIONS[current]:
-        raise TransitionNotAllowed(
-            f"Status kann nicht von '{current.value}' zu '{new.value}' wechseln."
-        )
+        raise TransitionNotAllowed(f"Status kann nicht von '{current}' zu '{new}' wechseln.")
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ class Answer:
     """One citizen's answer as it counts in the tally."""
 
     effectiveness: int | None
-    support: Support | None
+    support: str | None  # a key of SUPPORT_COLUMNS
 
 
 @dataclass
@@ -180,13 +171,6 @@ def spread(values: list[float | None]) -> float | None:
 # ---------------------------------------------------------------------- accepted ideas
 SUMMARY_LENGTH = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def programme_for_field(field_of_action: str) -> Programme:
-    """The plan an accepted idea joins: the traffic plan for mobility, else the climate plan."""
-    if field_of_action in MOBILITY_FIELDS:
-        return Programme.VEP_KLIMA_PLUS
-    return Programme.MASTERPLAN_KLIMAPAKT
 
 
 def summary_of(description: str, limit: int = SUMMARY_LENGTH) -> str:

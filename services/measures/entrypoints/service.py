@@ -8,6 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.measures.domain.model import CatalogueError
+from services.measures.service_layer import (
+    catalogue,
+    catalogue_import,
+    projection,
+    regional_results,
+    results_exports,
+    status,
+)
 from services.measures.service_layer.handlers import MeasuresApp
 from soesmart.contracts import (
     CatalogueQuery,
@@ -32,15 +40,15 @@ class MeasuresService:
     @event_consumer(MEASURES_QUEUE)
     def on_event(self, event: Event) -> None:
         if isinstance(event, RatingRecorded):
-            self.app.record_rating(event)
+            projection.record_rating(event, self.app.uow())
         elif isinstance(event, CitizenConfirmed | CommentPosted | IdeaSubmitted):
-            self.app.record_participation(event)
+            projection.record_participation(event, self.app.uow())
         elif isinstance(event, IdeaAccepted):
-            self.app.accept_idea(event)
+            catalogue.accept_idea(event, self.app.uow())
 
     @rpc
     def list_measures(self) -> dict[str, Any]:
-        return ok([m.model_dump(mode="json") for m in self.app.list_measures()])
+        return ok([m.model_dump(mode="json") for m in catalogue.list_measures(self.app.uow())])
 
     @rpc
     def list_catalogue(self, query: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,12 +57,12 @@ class MeasuresService:
             parsed = CatalogueQuery.model_validate(query or {})
         except ValidationError as exc:
             return invalid(exc)
-        return ok(self.app.list_catalogue(parsed).model_dump(mode="json"))
+        return ok(catalogue.list_catalogue(parsed, self.app.uow()).model_dump(mode="json"))
 
     @rpc
     def get_measure(self, code: str) -> dict[str, Any]:
         try:
-            return ok(self.app.get_measure(code).model_dump(mode="json"))
+            return ok(catalogue.get_measure(code, self.app.uow()).model_dump(mode="json"))
         except CatalogueError as exc:
             return refuse(exc.code, str(exc))
 
@@ -62,7 +70,8 @@ class MeasuresService:
     def import_catalogue(self, content: str, format: str, imported_by: str) -> dict[str, Any]:
         """Import a whole catalogue file (CSV or JSON text); all of it or nothing."""
         try:
-            return ok(self.app.import_catalogue(content, format, imported_by).model_dump(mode="json"))
+            report = catalogue_import.import_catalogue(content, format, imported_by, self.app.uow())
+            return ok(report.model_dump(mode="json"))
         except CatalogueError as exc:
             return refuse(exc.code, str(exc), getattr(exc, "details", None))
 
@@ -71,13 +80,13 @@ class MeasuresService:
         if format not in ("csv", "json"):
             return refuse("VALIDATION_FAILED", "Format muss csv oder json sein.",
                           [{"field": "format", "problem": "must be csv or json"}])
-        return ok(self.app.export_catalogue(format))
+        return ok(catalogue.export_catalogue(format, self.app.uow()))
 
     @rpc
     def change_status(self, command: dict[str, Any]) -> dict[str, Any]:
         try:
             cmd = ChangeMeasureStatus.model_validate(command)
-            event = self.app.change_status(cmd)
+            event = status.change_status(cmd, self.app.uow())
         except ValidationError as exc:
             return invalid(exc)
         except CatalogueError as exc:
@@ -86,12 +95,12 @@ class MeasuresService:
 
     @rpc
     def regional_results(self) -> dict[str, Any]:
-        return ok(self.app.regional_results_wire())
+        return ok(regional_results.regional_results_wire(self.app.uow(), self.app.cache))
 
     @rpc
     def regional_results_json(self) -> dict[str, Any]:
         """The same as one JSON text, for callers that pass it on unchanged (the gateway)."""
-        return ok(self.app.regional_results_json())
+        return ok(regional_results.regional_results_json(self.app.uow(), self.app.cache))
 
     @rpc
     def top_measures(self, limit: int = 10, min_answers: int = 1,
@@ -99,12 +108,14 @@ class MeasuresService:
         problems = _bounded(limit=(limit, 1, 500), min_answers=(min_answers, 1, 10**7))
         if problems:
             return problems
-        return ok(self.app.top_measures(limit, min_answers, town).model_dump(mode="json"))
+        top = regional_results.top_measures(self.app.uow(), self.app.cache, limit, min_answers, town)
+        return ok(top.model_dump(mode="json"))
 
     @rpc
     def compare_towns(self, code: str) -> dict[str, Any]:
         try:
-            return ok(self.app.compare_towns(code).model_dump(mode="json"))
+            compared = regional_results.compare_towns(self.app.uow(), self.app.cache, code)
+            return ok(compared.model_dump(mode="json"))
         except CatalogueError as exc:
             return refuse(exc.code, str(exc))
 
@@ -113,7 +124,8 @@ class MeasuresService:
         problems = _bounded(limit=(limit, 1, 500), min_answers=(min_answers, 1, 10**7))
         if problems:
             return problems
-        return ok(self.app.disagreements(limit, min_answers).model_dump(mode="json"))
+        found = regional_results.disagreements(self.app.uow(), self.app.cache, limit, min_answers)
+        return ok(found.model_dump(mode="json"))
 
     @rpc
     def participation_per_day(self, since: str | None = None,
@@ -123,7 +135,8 @@ class MeasuresService:
         except ValueError:
             return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
                           [{"field": "since", "problem": "not an ISO date"}])
-        return ok(self.app.participation_per_day(day, town).model_dump(mode="json"))
+        days = regional_results.participation_per_day(self.app.uow(), self.app.cache, day, town)
+        return ok(days.model_dump(mode="json"))
 
     @rpc
     def participation_csv(self, since: str | None = None,
@@ -133,15 +146,15 @@ class MeasuresService:
         except ValueError:
             return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
                           [{"field": "since", "problem": "not an ISO date"}])
-        return ok(self.app.participation_csv(day, town))
+        return ok(results_exports.participation_csv(self.app.uow(), self.app.cache, day, town))
 
     @rpc
     def results_csv(self) -> dict[str, Any]:
-        return ok(self.app.results_csv())
+        return ok(results_exports.results_csv(self.app.uow(), self.app.cache))
 
     @rpc
     def republish_catalogue(self) -> dict[str, Any]:
-        return ok(self.app.republish_catalogue())
+        return ok(catalogue.republish_catalogue(self.app.uow()))
 
     @rpc
     def ping(self) -> dict[str, Any]:

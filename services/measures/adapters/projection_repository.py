@@ -1,0 +1,73 @@
+"""The combined results in the database: the last version of every rating and the counters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.measures.adapters import tables as t
+
+
+class ProjectionRepository:
+    """Ratings as projected, tallies per (measure, town) and participation per (town, day)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def stored_rating(self, rating_id: str) -> Mapping[Any, Any] | None:
+        """The version of a rating counted so far, locked for this transaction."""
+        rp = t.rating_projection
+        return self.conn.execute(
+            select(rp).where(rp.c.rating_id == rating_id).with_for_update()
+        ).mappings().first()
+
+    def add_rating(self, values: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(t.rating_projection).values(**values))
+
+    def update_rating(self, rating_id: str, values: Mapping[str, Any]) -> None:
+        rp = t.rating_projection
+        self.conn.execute(update(rp).where(rp.c.rating_id == rating_id).values(**values))
+
+    def move_tally(self, measure_code: str, town: str, increments: dict[str, int]) -> None:
+        self._increment(t.tallies, {"measure_code": measure_code, "town": town}, increments)
+
+    def count_day(self, town: str, day: date, increments: dict[str, int]) -> None:
+        """Add to the participation counters of a town's day (`ratings`, `citizens`, ...)."""
+        self._increment(t.daily_participation, {"town": town, "day": day}, increments)
+
+    def _increment(self, table: Table, key: dict[str, Any], increments: dict[str, int]) -> None:
+        """Add to counters of one row, creating it (all counters 0) if it is not there yet."""
+        if not increments:
+            return
+        where = and_(*(table.c[name] == value for name, value in key.items()))
+        values = {name: table.c[name] + delta for name, delta in increments.items()}
+        result = self.conn.execute(update(table).where(where).values(**values))
+        if result.rowcount:
+            return
+        zero = {c.name: 0 for c in table.columns if c.name not in key}
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(table).values(**key, **zero))
+        except IntegrityError:
+            pass  # created concurrently; the update below applies to it
+        self.conn.execute(update(table).where(where).values(**values))
+
+    def forget(self, town: str | None) -> None:
+        """Drop the projected ratings, tallies and per-day rating counts (of one town, or all).
+
+        Per-day counts of citizens, comments and ideas stay: only events bring them.
+        """
+        dp = t.daily_participation
+        for table in (t.rating_projection, t.tallies):
+            stmt = delete(table)
+            if town is not None:
+                stmt = stmt.where(table.c.town == town)
+            self.conn.execute(stmt)
+        where = [dp.c.town == town] if town is not None else []
+        self.conn.execute(update(dp).where(*where).values(ratings=0))
+        self.conn.execute(
+            delete(dp).where(*where, *(dp.c[n] == 0 for n in t.PARTICIPATION_COUNTERS)))

@@ -1,0 +1,155 @@
+"""The projection of the towns' ratings into the combined results, and participation per day.
+
+Live events and a rebuild from the towns' stored ratings go through the same
+`apply_rating`: the projection keeps the highest version per rating, so repeated,
+late and replayed ratings agree whatever the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from services.measures.adapters.projection_repository import ProjectionRepository
+from services.measures.adapters.unit_of_work import UnitOfWork
+from services.measures.domain.model import Answer, day_move, is_newer, local_day, tally_delta
+from soesmart.contracts import (
+    CitizenConfirmed,
+    CommentPosted,
+    ExportedRating,
+    IdeaSubmitted,
+    RatingRecorded,
+    Support,
+)
+
+# Which per-day counter a participation event of a town adds to.
+PARTICIPATION_COUNTER: dict[type, str] = {
+    CitizenConfirmed: "citizens", CommentPosted: "comments", IdeaSubmitted: "ideas",
+}
+
+
+@dataclass(frozen=True)
+class RatingFact:
+    """A rating as the projection takes it, from a live event or from a town's export."""
+
+    town: str
+    rating_id: str
+    measure_code: str
+    answer: Answer
+    version: int
+    day: date  # the day this version is from, as far as known
+    day_version: int  # the version `day` belongs to (1 for a stored rating's created_at)
+
+
+def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
+    """Apply a town's rating event to the combined results; True if it moved the tally.
+
+    Idempotent without recording event ids: the projection keeps the highest
+    `version` per `rating_id`, so a repeated or late event changes nothing. (With
+    a million ratings, a table of processed ids would only grow and cost a
+    second write per event.)
+    """
+    fact = RatingFact(
+        town=event.town, rating_id=str(event.rating_id), measure_code=event.measure_code,
+        answer=_answer(event.effectiveness, event.support), version=event.version,
+        day=local_day(event.occurred_at), day_version=event.version,
+    )
+    with uow:
+        moved = apply_rating(uow.projection, fact)
+        uow.results_changed()
+        uow.commit()
+    return moved
+
+
+def record_participation(event: CitizenConfirmed | CommentPosted | IdeaSubmitted,
+                         uow: UnitOfWork) -> bool:
+    """Count a new citizen, comment or idea for its town and day; False if already counted.
+
+    The day is the Europe/Berlin day of `occurred_at`; the event id is recorded in
+    the same transaction, so a redelivered event counts once.
+    """
+    column = PARTICIPATION_COUNTER[type(event)]
+    with uow:
+        if not uow.claim(event):
+            return False
+        uow.projection.count_day(event.town, local_day(event.occurred_at), {column: 1})
+        uow.results_changed()
+        uow.commit()
+    return True
+
+
+def reset_projection(town: str | None, uow: UnitOfWork) -> None:
+    """Forget the combined results (of one town, or all) before replaying them.
+
+    Only what a replay of the towns' ratings brings back is forgotten: the per-day
+    counts of new citizens, comments and ideas come from events alone and stay.
+    """
+    with uow:
+        uow.projection.forget(town)
+        uow.results_changed()
+        uow.commit()
+
+
+def replay_ratings(town: str, ratings: Iterable[ExportedRating], uow: UnitOfWork) -> int:
+    """Apply one page of a town's stored ratings (one transaction); returns how many moved.
+
+    A stored rating is the latest version of an answer; its `created_at` is the
+    time of version 1, so it is counted per day on that day, as the live events
+    are. Replaying is idempotent like the live projection, and live events that
+    arrive meanwhile mix in safely: the higher version wins either way.
+    """
+    moved = 0
+    with uow:
+        for r in ratings:
+            fact = RatingFact(
+                town=town, rating_id=str(r.rating_id), measure_code=r.measure_code,
+                answer=_answer(r.effectiveness, r.support), version=r.version,
+                day=local_day(r.created_at), day_version=1,
+            )
+            moved += apply_rating(uow.projection, fact)
+        uow.results_changed()
+        uow.commit()
+    return moved
+
+
+def _answer(effectiveness: int | None, support: Support | None) -> Answer:
+    return Answer(effectiveness, support.value if support is not None else None)
+
+
+def apply_rating(projection: ProjectionRepository, f: RatingFact) -> bool:
+    """Move the tally and the per-day count for one rating version; True if the tally moved."""
+    stored = projection.stored_rating(f.rating_id)
+    newer = is_newer(stored["version"] if stored else None, f.version)
+    move = day_move(
+        stored["counted_day"] if stored else None, stored["counted_version"] if stored else None,
+        stored is not None, f.day, f.day_version,
+    )
+    answer_values = dict(
+        effectiveness=f.answer.effectiveness,
+        support=f.answer.support,
+        version=f.version, updated_at=datetime.now(UTC),
+    )
+    if stored is None:
+        projection.add_rating(dict(
+            rating_id=f.rating_id, town=f.town, measure_code=f.measure_code,
+            counted_day=f.day, counted_version=f.day_version, **answer_values,
+        ))
+    else:
+        values: dict[str, Any] = dict(answer_values) if newer else {}
+        if move.enter is not None:
+            values.update(counted_day=move.enter, counted_version=f.day_version)
+        elif stored["counted_version"] is not None and f.day_version < stored["counted_version"]:
+            values["counted_version"] = f.day_version  # same day, earlier version
+        if values:
+            projection.update_rating(f.rating_id, values)
+    if move.leave is not None:
+        projection.count_day(f.town, move.leave, {"ratings": -1})
+    if move.enter is not None:
+        projection.count_day(f.town, move.enter, {"ratings": 1})
+    if not newer:
+        return False
+    old = Answer(stored["effectiveness"], stored["support"] or None) if stored else None
+    projection.move_tally(f.measure_code, f.town, tally_delta(old, f.answer).as_increments())
+    return True
