@@ -11,5 +11,5 @@ test:  ## run the whole test suite (unit, integration, system) against real infr
 	eval "$$(./scripts/ensure-infra.sh)"; .venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check soesmart services tests bench
-	.venv/bin/mypy soesmart services
+	.venv/bin/ruff check soesmart launcher services tests bench
+	.venv/bin/mypy soesmart launcher services

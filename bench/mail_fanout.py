@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.connections is not None:
             env["SOESMART_MAIL_CONNECTIONS"] = str(args.connections)
         log = open(data_dir / "notifications.log", "wb")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([sys.executable, "-m", "soesmart.service_main", "notifications"],
+        proc = subprocess.Popen([sys.executable, "-m", "launcher.service_main", "notifications"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         declare_all(broker_url, towns())
         time.sleep(3)  # let the service connect; the queue holds the event either way

@@ -236,8 +236,8 @@ def _cmdline(pid: int) -> list[str]:
 
 def _proc_name(pid: int) -> str:
     args = _cmdline(pid)
-    if "soesmart.service_main" in args:
-        rest = args[args.index("soesmart.service_main") + 1:]
+    if "launcher.service_main" in args:
+        rest = args[args.index("launcher.service_main") + 1:]
         if rest[:1] == ["participation"] and "--town" in rest:
             return "participation/" + rest[rest.index("--town") + 1]
         return rest[0] if rest else "service"
@@ -455,7 +455,7 @@ class Network:
         )
         log = open(self.data_dir / "up.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "soesmart.cli", "up", "--data-dir", str(self.data_dir),
+            [sys.executable, "-m", "launcher.cli", "up", "--data-dir", str(self.data_dir),
              "--port", str(self.port), "--ready-timeout", str(ready_timeout)],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,

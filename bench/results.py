@@ -187,7 +187,7 @@ def rpc_timings(database_url: str, data_dir: Path, repeat: int) -> dict[str, dic
     env.update(SOESMART_BROKER_URL=broker, SOESMART_DATABASE_URL=database_url,
                SOESMART_DATA_DIR=str(data_dir), SOESMART_DEMO="false", PYTHONUNBUFFERED="1")
     log = open(data_dir / "measures.log", "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen([sys.executable, "-m", "soesmart.service_main", "measures"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "launcher.service_main", "measures"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         with ClusterRpcProxy({"AMQP_URI": broker, "serializer": "json"}, timeout=30) as cluster:

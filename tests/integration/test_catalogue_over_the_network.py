@@ -98,7 +98,7 @@ def test_a_coordinator_imports_exports_reads_results_and_rebuilds_them(network: 
 
     # ... `soesmart rebuild-results` brings back the same figures from the towns
     env = network.env() | {"SOESMART_DEMO": "false"}
-    done = subprocess.run([sys.executable, "-m", "soesmart.cli", "rebuild-results",
+    done = subprocess.run([sys.executable, "-m", "launcher.cli", "rebuild-results",
                            "--town", "soest", "--town", "olpe"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -72,7 +72,7 @@ def test_a_malformed_event_goes_to_the_dead_letter_queue_and_the_consumer_goes_o
     network.assert_alive()
 
     # And an admin can read them with `soesmart dead-letters`, which leaves them in place
-    shown = subprocess.run([sys.executable, "-m", "soesmart.cli", "dead-letters"],
+    shown = subprocess.run([sys.executable, "-m", "launcher.cli", "dead-letters"],
                            env={**network.env()}, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.count('"failed_by": "measures.events"') == 3
@@ -81,7 +81,7 @@ def test_a_malformed_event_goes_to_the_dead_letter_queue_and_the_consumer_goes_o
 
     # And `--requeue` sends them back to their route (where they fail again, as they must)
     first_failure = max(d["headers"]["x-failed-at"] for d in letters)
-    sent_back = subprocess.run([sys.executable, "-m", "soesmart.cli", "dead-letters", "--requeue"],
+    sent_back = subprocess.run([sys.executable, "-m", "launcher.cli", "dead-letters", "--requeue"],
                                env={**network.env()}, capture_output=True, text=True, timeout=60)
     assert sent_back.returncode == 0 and "3 dead letter(s) sent back" in sent_back.stderr
     eventually(lambda: (d := dead_letters(network.broker_url)) and len(d) == 3

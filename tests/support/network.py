@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from soesmart.cli import Child, plan_children
+from launcher.up import Child, plan_children
 from soesmart.config import Settings
 from soesmart.towns import towns
 from tests.support.infra import create_vhost, delete_vhost, eventually, free_port

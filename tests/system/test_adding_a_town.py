@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from soesmart.cli import Child
+from launcher.up import Child
 from soesmart.towns import DEFAULT_TOWNS_FILE
 from tests.support.infra import create_vhost, delete_vhost, eventually
 from tests.support.network import Network
@@ -51,7 +51,7 @@ def test_a_new_town_gets_the_catalogue_after_republishing_it(network: Network, t
     assert page.status_code == 200 and "Bahntrasse" not in page.text
 
     # When a coordinator publishes the catalogue again
-    done = subprocess.run([sys.executable, "-m", "soesmart.cli", "republish-catalogue"],
+    done = subprocess.run([sys.executable, "-m", "launcher.cli", "republish-catalogue"],
                           env=network.env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Published" in done.stdout

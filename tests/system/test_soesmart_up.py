@@ -40,7 +40,7 @@ def up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str, Path]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOESMART_")}
     env.update(SOESMART_BROKER_URL=url, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "soesmart.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "launcher.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )
     try:

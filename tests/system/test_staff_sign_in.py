@@ -27,7 +27,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         for email, name, town in [("anna.admin@menden.example", "Anna Admin", "menden"),
                                   ("bernd.admin@menden.example", "Bernd Admin", "menden")]:
             created = subprocess.run(
-                [sys.executable, "-m", "soesmart.cli", "staff", "create", "--email", email,
+                [sys.executable, "-m", "launcher.cli", "staff", "create", "--email", email,
                  "--name", name, "--role", "town_admin", "--town", town],
                 env={**net.env(), "SOESMART_STAFF_PASSWORD": PASSWORD},
                 capture_output=True, text=True, timeout=60)

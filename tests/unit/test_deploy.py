@@ -14,8 +14,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from launcher.registry import ENTRY_MODULE, SERVICE_KINDS
 from soesmart.config import Settings
-from soesmart.registry import ENTRY_MODULE, SERVICE_KINDS
 from soesmart.towns import towns
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from soesmart.config import Settings
 
 SERVICE_KINDS = ("measures", "notifications", "participation", "gateway")
-ENTRY_MODULE = "soesmart.service_main"
+ENTRY_MODULE = "launcher.service_main"
 
 
 def build_service(kind: str, settings: Settings) -> type:

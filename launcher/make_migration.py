@@ -1,4 +1,4 @@
-"""Developer tool: `python -m soesmart.make_migration <service> "message"` autogenerates a migration."""
+"""Developer tool: `python -m launcher.make_migration <service> "message"` autogenerates a migration."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Process entry of one service: `python -m soesmart.service_main KIND [--town SLUG]`.
+"""Process entry of one service: `python -m launcher.service_main KIND [--town SLUG]`.
 
 eventlet must patch the standard library before anything else is imported.
 """
@@ -18,8 +18,8 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
+from launcher.registry import SERVICE_KINDS, build_service  # noqa: E402
 from soesmart.config import Settings  # noqa: E402
-from soesmart.registry import SERVICE_KINDS, build_service  # noqa: E402
 from soesmart.runtime import nameko_config  # noqa: E402
 
 STOP_DEADLINE = 10.0
