@@ -10,15 +10,14 @@ import csv
 import io
 from collections.abc import Sequence
 
+from soesmart.i18n import format_number
+
 BOM = "\ufeff"
 
 
 def format_decimal(value: float | None, places: int = 3) -> str:
     """12.5 -> '12,5'; None -> ''."""
-    if value is None:
-        return ""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    return format_number(value, "de", grouping=False, max_places=places)
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -35,7 +35,7 @@ from soesmart.contracts import (
     Programme,
     UpdateConsultation,
 )
-from soesmart.i18n import label
+from soesmart.i18n import format_date, label
 from soesmart.towns import Town, towns
 
 SIGN_IN = "/verwaltung/anmelden"
@@ -283,8 +283,7 @@ def consultation_phase(page: Page, backend: Backend, town: str, cid: str) -> Res
 
 
 def _day(iso: str, lang: str) -> str:
-    d = date.fromisoformat(iso[:10])
-    return f"{d.day:02d}.{d.month:02d}." if lang == "de" else f"{d.month:02d}/{d.day:02d}"
+    return format_date(iso[:10], lang, "day_month")
 
 
 def town_results_charts(page: Page, results: dict[str, Any]) -> list[charts.Chart]:

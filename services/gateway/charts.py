@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from soesmart.i18n import format_number
+
 BACKGROUND = "#ffffff"
 INK = "#1a1a1a"
 GRID = "#767676"
@@ -80,12 +82,7 @@ class StackedBar:
 
 def number(value: float | None, lang: str = "de", digits: int = 0) -> str:
     """A figure as people read it: "1.234,5" in German, "1,234.5" in English; "–" for none."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{digits}f}"
-    if lang == "de":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    return "–" if value is None else format_number(value, lang, places=digits)
 
 
 def percent(share: float | None, lang: str = "de") -> str:

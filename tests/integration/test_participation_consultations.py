@@ -278,9 +278,9 @@ def test_the_town_results_csv_opens_in_german_spreadsheets(app: ParticipationApp
     assert data.startswith(b"\xef\xbb\xbfCode;Ma\xc3\x9fnahme;Handlungsfeld;Antworten;")
     lines = data.decode("utf-8").removeprefix("\ufeff").split("\r\n")
     assert lines[0].endswith(";Zustimmung (%);Kommentare")
-    assert lines[1] == ("VEP-RAD-02;Radweg auf der ehemaligen Bahntrasse;cycling;3;4,33;"
+    assert lines[1] == ("VEP-RAD-02;Radweg auf der ehemaligen Bahntrasse;Radverkehr;3;4,33;"
                         "0;0;0;2;1;2;0;0;1;66,7;0")
-    assert lines[2] == "VEP-FUSS-01;Sichere Schulwege;walking;0;;0;0;0;0;0;0;0;0;0;;0"
+    assert lines[2] == "VEP-FUSS-01;Sichere Schulwege;Fußverkehr;0;;0;0;0;0;0;0;0;0;0;;0"
     assert lines[3] == ""
 
 

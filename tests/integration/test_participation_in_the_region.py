@@ -189,7 +189,7 @@ def test_citizens_comments_and_ideas_count_once_per_town_and_local_day(app: Meas
     assert app.participation_per_day(town="olpe").days[0].ideas == 1
     csv_text = app.participation_csv()
     assert csv_text.startswith("\ufeffTag;Stadt;Neue Teilnehmende;Bewertungen;Kommentare;Ideen\r\n")
-    assert "2026-03-02;Soest;1;1;2;0\r\n" in csv_text and "2026-03-02;Olpe;0;0;0;1\r\n" in csv_text
+    assert "02.03.2026;Soest;1;1;2;0\r\n" in csv_text and "02.03.2026;Olpe;0;0;0;1\r\n" in csv_text
 
 
 def test_a_rebuild_of_the_ratings_leaves_citizens_comments_and_ideas_as_they_are(

@@ -13,6 +13,7 @@ from services.measures.service_layer.regional_results import (
     zero,
 )
 from services.measures.service_layer.results_cache import ResultsCache
+from soesmart.i18n import format_date
 from soesmart.spreadsheet import csv_text, format_decimal
 from soesmart.towns import towns
 
@@ -32,8 +33,8 @@ def participation_csv(uow: UnitOfWork, cache: ResultsCache, since: date | None =
     """Participation per town and day for German spreadsheets, oldest day first."""
     names = {x.slug: x.name for x in towns()}
     rows = [
-        [d.day, names.get(d.town, d.town), str(d.citizens), str(d.ratings), str(d.comments),
-         str(d.ideas)]
+        [format_date(d.day, "de", "medium"), names.get(d.town, d.town), str(d.citizens),
+         str(d.ratings), str(d.comments), str(d.ideas)]
         for d in participation_per_day(uow, cache, since, town).days
     ]
     return csv_text(PARTICIPATION_CSV_HEADER, rows)

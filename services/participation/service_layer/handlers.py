@@ -102,6 +102,7 @@ from soesmart.contracts import (
     UpdateConsultation,
     idea_measure_code,
 )
+from soesmart.i18n import label
 from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
 from soesmart.spreadsheet import csv_text, format_decimal
 from soesmart.storage import make_engine, migrate
@@ -1133,7 +1134,7 @@ class ParticipationApp:
             share = support_share(m.tally)
             mean = m.tally.effectiveness_mean
             rows.append([
-                m.code, m.title, m.field_of_action, str(m.tally.answers),
+                m.code, m.title, label("field_of_action", m.field_of_action), str(m.tally.answers),
                 format_decimal(round(mean, 2) if mean is not None else None),
                 *(str(m.tally.effectiveness_distribution.get(str(i), 0)) for i in range(1, 6)),
                 *(str(m.tally.support.get(s.value, 0)) for s in Support),
