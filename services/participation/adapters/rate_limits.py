@@ -24,27 +24,29 @@ def address_bucket(kind: str, email_key: str) -> str:
     return f"{kind}:address:{hashlib.sha256(email_key.encode('utf-8')).hexdigest()[:40]}"
 
 
-def check(conn: Connection, checks: Iterable[Check], now: datetime) -> None:
-    """Raise `RateLimited` (with `retry_after`) if any bucket is full."""
-    h = t.rate_limit_hits
-    for bucket, limit, what in checks:
-        if limit.count <= 0:
-            continue
-        since = now - timedelta(seconds=limit.window)
-        hits = conn.execute(
-            select(h.c.at).where(h.c.bucket == bucket, h.c.at > since)
-        ).scalars().all()
-        limit.check([_aware(at, now) for at in hits], now, what)
+class RateLimits:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
+    def check(self, checks: Iterable[Check], now: datetime) -> None:
+        """Raise `RateLimited` (with `retry_after`) if any bucket is full."""
+        h = t.rate_limit_hits
+        for bucket, limit, what in checks:
+            if limit.count <= 0:
+                continue
+            since = now - timedelta(seconds=limit.window)
+            hits = self.conn.execute(
+                select(h.c.at).where(h.c.bucket == bucket, h.c.at > since)
+            ).scalars().all()
+            limit.check([_aware(at, now) for at in hits], now, what)
 
-def record(conn: Connection, buckets: Iterable[str], now: datetime) -> None:
-    rows = [{"bucket": b, "at": now} for b in buckets]
-    if rows:
-        conn.execute(insert(t.rate_limit_hits), rows)
+    def record(self, checks: Iterable[Check], now: datetime) -> None:
+        rows = [{"bucket": bucket, "at": now} for bucket, _, _ in checks]
+        if rows:
+            self.conn.execute(insert(t.rate_limit_hits), rows)
 
-
-def forget_before(conn: Connection, before: datetime) -> int:
-    return conn.execute(delete(t.rate_limit_hits).where(t.rate_limit_hits.c.at < before)).rowcount
+    def forget_before(self, before: datetime) -> int:
+        return self.conn.execute(delete(t.rate_limit_hits).where(t.rate_limit_hits.c.at < before)).rowcount
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

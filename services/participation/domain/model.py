@@ -4,108 +4,51 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from soesmart.contracts import Support, Tally
-
-Details = list[dict[str, Any]]
+from services.participation.domain.errors import (  # noqa: F401 - every refusal is named here too
+    CitizenNotConfirmed,
+    CitizenNotFound,
+    CommentNotFound,
+    ConsultationLocked,
+    ConsultationNotFound,
+    ConsultationNotOpen,
+    ConsultationWithoutMeasures,
+    EmptyAnswer,
+    IdeaAlreadyDecided,
+    IdeaNotFound,
+    InvalidInput,
+    LinkInvalid,
+    MeasureAlreadyAsked,
+    MeasureNotInConsultation,
+    MeasureUnknown,
+    ParticipationError,
+    PhaseChangeNotAllowed,
+    PostcodeNotInTown,
+    PostcodeOfOtherTown,
+    RateLimited,
+    ReplyToReply,
+)
 
 ERASED_DISPLAY_NAME = "Gelöschtes Konto"
 CLOSING_SOON_DAYS = 3
+# "Würden Sie diese Maßnahme unterstützen?", in the order of the wire contract's `Support`
+SUPPORT_ANSWERS = ("yes", "rather_yes", "rather_no", "no")
 
 
-# --------------------------------------------------------------------------- errors
-class ParticipationError(Exception):
-    """A refused command; `code` names what went wrong, `details` the fields."""
-
-    code = "PARTICIPATION_ERROR"
-
-    def __init__(self, message: str, details: Details | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
-
-
-class InvalidInput(ParticipationError):
-    code = "VALIDATION_FAILED"
-
-
-class EmptyAnswer(InvalidInput):
-    pass
-
-
-class ConsultationNotFound(ParticipationError):
-    code = "CONSULTATION_NOT_FOUND"
-
-
-class ConsultationNotOpen(ParticipationError):
-    code = "CONSULTATION_NOT_OPEN"
-
-
-class ConsultationLocked(ParticipationError):
-    code = "CONSULTATION_LOCKED"
-
-
-class ConsultationWithoutMeasures(ParticipationError):
-    code = "CONSULTATION_WITHOUT_MEASURES"
-
-
-class PhaseChangeNotAllowed(ParticipationError):
-    code = "PHASE_CHANGE_NOT_ALLOWED"
-
-
-class MeasureAlreadyAsked(ParticipationError):
-    code = "MEASURE_ALREADY_ASKED"
-
-
-class MeasureNotInConsultation(ParticipationError):
-    code = "MEASURE_NOT_IN_CONSULTATION"
-
-
-class MeasureUnknown(ParticipationError):
-    code = "MEASURE_UNKNOWN"
-
-
-class PostcodeOfOtherTown(ParticipationError):
-    code = "POSTCODE_OF_OTHER_TOWN"
-
-
-class PostcodeNotInTown(ParticipationError):
-    code = "POSTCODE_NOT_IN_TOWN"
-
-
-class LinkInvalid(ParticipationError):
-    code = "LINK_INVALID"
-
-
-class CitizenNotFound(ParticipationError):
-    code = "CITIZEN_NOT_FOUND"
-
-
-class CitizenNotConfirmed(ParticipationError):
-    code = "CITIZEN_NOT_CONFIRMED"
-
-
-class CommentNotFound(ParticipationError):
-    code = "COMMENT_NOT_FOUND"
-
-
-class ReplyToReply(ParticipationError):
-    code = "REPLY_TO_REPLY"
-
-
-class IdeaNotFound(ParticipationError):
-    code = "IDEA_NOT_FOUND"
-
-
-class IdeaAlreadyDecided(ParticipationError):
-    code = "IDEA_ALREADY_DECIDED"
-
-
-class RateLimited(ParticipationError):
-    code = "RATE_LIMITED"
+def as_id(value: uuid.UUID | str | None, field: str) -> str:
+    """An id from a caller, as stored (a refusal names the field when it is not a UUID)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except (TypeError, ValueError):
+        raise InvalidInput("Die Angaben sind ungültig.",
+                           [{"field": field, "problem": "must be a UUID"}]) from None
 
 
 # --------------------------------------------------------------------------- consultations
@@ -203,6 +146,14 @@ class Consultation:
         return self.status == "open" and self.ends_on < today
 
 
+def not_asked_in_town(measure_code: str, town_name: str) -> MeasureNotInConsultation:
+    """No consultation of the town ever asked about the measure."""
+    return MeasureNotInConsultation(
+        f"Die Maßnahme {measure_code} steht in {town_name} derzeit nicht zur Beteiligung.",
+        [{"field": "measure_code", "problem": "not part of an open consultation"}],
+    )
+
+
 def check_dates(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise InvalidInput("Das Ende liegt vor dem Beginn.",
@@ -213,7 +164,7 @@ def check_dates(starts_on: date, ends_on: date) -> None:
 @dataclass(frozen=True)
 class Answer:
     effectiveness: int | None
-    support: Support | None
+    support: str | None  # one of SUPPORT_ANSWERS
     reason: str | None
 
     def check_not_empty(self) -> None:
@@ -234,8 +185,28 @@ class Answer:
         )
 
 
+@dataclass(frozen=True)
+class StoredRating:
+    """A citizen's answer as stored: each change raises its version by one."""
+
+    id: str
+    version: int
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """Answers to the two questions, aggregated (the wire contract is `Tally`)."""
+
+    answers: int
+    effectiveness_count: int
+    effectiveness_mean: float | None
+    effectiveness_distribution: dict[str, int]  # "1".."5" -> answers
+    support: dict[str, int]  # each of SUPPORT_ANSWERS -> answers
+
+
 def tally(effectiveness: Iterable[tuple[int | None, int]],
-          support: Iterable[tuple[str | None, int]], answers: int) -> Tally:
+          support: Iterable[tuple[str | None, int]], answers: int) -> AnswerCounts:
     """A tally from counts per effectiveness value and per support answer."""
     distribution = {str(i): 0 for i in range(1, 6)}
     for value, n in effectiveness:
@@ -243,16 +214,21 @@ def tally(effectiveness: Iterable[tuple[int | None, int]],
             distribution[str(value)] += n
     counted = sum(distribution.values())
     mean = (sum(int(k) * n for k, n in distribution.items()) / counted) if counted else None
-    shares = {s.value: 0 for s in Support}
+    shares = dict.fromkeys(SUPPORT_ANSWERS, 0)
     for answer, n in support:
         if answer is not None:
             shares[answer] += n
-    return Tally(answers=answers, effectiveness_count=counted,
-                 effectiveness_mean=round(mean, 3) if mean is not None else None,
-                 effectiveness_distribution=distribution, support=shares)
+    return AnswerCounts(answers=answers, effectiveness_count=counted,
+                        effectiveness_mean=round(mean, 3) if mean is not None else None,
+                        effectiveness_distribution=distribution, support=shares)
 
 
-def support_share(t: Tally) -> float | None:
+class SupportCounts(Protocol):
+    @property
+    def support(self) -> Mapping[str, int]: ...
+
+
+def support_share(t: SupportCounts) -> float | None:
     """(yes + rather yes) / support answers, 0..1."""
     total = sum(t.support.values())
     if not total:

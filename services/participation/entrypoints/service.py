@@ -1,8 +1,8 @@
 """nameko entrypoints of a town's participation instance (one service name per town).
 
 Thin: a command arrives as `command=<dict>`, is validated with its contract and
-handed to the application; every answer is `ok(data)`, `invalid(validation error)`
-or `refuse(code, message, details)`.
+handed to its use case in `service_layer/` with a new unit of work; every answer
+is `ok(data)`, `invalid(validation error)` or `refuse(code, message, details)`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from services.participation.domain.model import ParticipationError
+from services.participation.domain.errors import ParticipationError
+from services.participation.service_layer import citizens, ratings
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.contracts import (
     ChangeConsultationPhase,
@@ -63,35 +64,36 @@ class ParticipationService:
     # ---------------------------------------------------------------- citizens
     @rpc
     def register_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.register_citizen(RegisterCitizen.model_validate(command)))
+        return answer(lambda: citizens.register_citizen(RegisterCitizen.model_validate(command),
+                                                        self.app.uow()))
 
     @rpc
     def request_sign_in(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.request_sign_in(RequestSignIn.model_validate(command)))
+        return answer(lambda: citizens.request_sign_in(RequestSignIn.model_validate(command), self.app.uow()))
 
     @rpc
     def confirm_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.confirm_citizen(RedeemLink.model_validate(command)))
+        return answer(lambda: citizens.confirm_citizen(RedeemLink.model_validate(command), self.app.uow()))
 
     @rpc
     def redeem_sign_in(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.redeem_sign_in(RedeemLink.model_validate(command)))
+        return answer(lambda: citizens.redeem_sign_in(RedeemLink.model_validate(command), self.app.uow()))
 
     @rpc
     def citizen_session(self, citizen_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.citizen_session(citizen_id))
+        return answer(lambda: citizens.citizen_session(citizen_id, self.app.uow()))
 
     @rpc
     def get_citizen(self, citizen_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.get_citizen(citizen_id))
+        return answer(lambda: citizens.get_citizen(citizen_id, self.app.uow()))
 
     @rpc
     def update_citizen(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.update_citizen(UpdateCitizen.model_validate(command)))
+        return answer(lambda: citizens.update_citizen(UpdateCitizen.model_validate(command), self.app.uow()))
 
     @rpc
     def erase_citizen(self, citizen_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.erase_citizen(citizen_id))
+        return answer(lambda: citizens.erase_citizen(citizen_id, self.app.uow()))
 
     # ---------------------------------------------------------------- consultations
     @rpc
@@ -122,11 +124,12 @@ class ParticipationService:
     # ---------------------------------------------------------------- ratings
     @rpc
     def rate(self, command: dict[str, Any], consultation_id: str | None = None) -> dict[str, Any]:
-        return answer(lambda: self.app.rate(RateMeasure.model_validate(command), consultation_id))
+        return answer(lambda: ratings.rate(RateMeasure.model_validate(command), self.app.uow(),
+                                           consultation_id))
 
     @rpc
     def my_ratings(self, citizen_id: str, consultation_id: str | None = None) -> dict[str, Any]:
-        return answer(lambda: self.app.my_ratings(citizen_id, consultation_id))
+        return answer(lambda: ratings.my_ratings(citizen_id, self.app.uow(), consultation_id))
 
     @rpc
     def export_ratings(self, after_id: str | None = None, limit: int = 1000) -> dict[str, Any]:
@@ -134,7 +137,7 @@ class ParticipationService:
         if not isinstance(limit, int) or not 1 <= limit <= 10000:
             return refuse("VALIDATION_FAILED", "Die Angaben sind ungültig.",
                           [{"field": "limit", "problem": "must be a whole number from 1 to 10000"}])
-        return answer(lambda: self.app.export_ratings(after_id, limit))
+        return answer(lambda: ratings.export_ratings(after_id, limit, self.app.uow()))
 
     # ---------------------------------------------------------------- comments and ideas
     @rpc

@@ -8,9 +8,7 @@ rate-limit hit).
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -20,46 +18,38 @@ from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from services.participation.adapters import rate_limits
 from services.participation.adapters import tables as t
+from services.participation.adapters.citizens import CitizenRepository
+from services.participation.adapters.consultations import ConsultationRepository, OpenConsultations
+from services.participation.adapters.rate_limits import Check, RateLimits
+from services.participation.adapters.unit_of_work import Instance, UnitOfWork
 from services.participation.domain.model import (
     ERASED_DISPLAY_NAME,
-    LINK_INVALID_MESSAGE,
     MILESTONE_OF_PHASE,
-    Answer,
-    CitizenNotFound,
-    CitizenStanding,
+    SUPPORT_ANSWERS,
     CommentNotFound,
     Consultation,
     ConsultationNotFound,
     IdeaNotFound,
     InvalidInput,
     Limit,
-    Link,
-    LinkInvalid,
-    MeasureNotInConsultation,
     MeasureUnknown,
     ParentComment,
     check_dates,
     check_idea_undecided,
-    check_postcode,
     email_key,
+    not_asked_in_town,
     support_share,
     tally,
-    token_hash,
 )
+from services.participation.service_layer import citizens, ratings, wire
 from soesmart import demo
 from soesmart.config import Settings
 from soesmart.contracts import (
     CLIMATE_FIELDS,
     MOBILITY_FIELDS,
     ChangeConsultationPhase,
-    CitizenConfirmed,
-    CitizenErased,
-    CitizenFollowsMeasure,
-    CitizenLinkRequested,
     CitizenSession,
     CitizenView,
     CommentPosted,
@@ -70,7 +60,6 @@ from soesmart.contracts import (
     CreateConsultation,
     DecideIdea,
     Event,
-    ExportedRating,
     FlagComment,
     IdeaAccepted,
     IdeaDeclined,
@@ -88,13 +77,11 @@ from soesmart.contracts import (
     ProposeIdea,
     RateMeasure,
     RatingAccepted,
-    RatingRecorded,
     RatingsPage,
     RedeemLink,
     RegisterCitizen,
     RequestSignIn,
     Source,
-    Support,
     TownDay,
     TownMeasureResult,
     TownResults,
@@ -158,9 +145,6 @@ def _display(row: Any) -> str:
 class ParticipationApp:
     """One town's participation instance, wired to its own database and outbox."""
 
-    CONSULTATION_CACHE_SECONDS = 2.0
-    _open_cache: tuple[float, list[Consultation]] | None = None
-
     def __init__(self, settings: Settings, engine: Engine | None = None,
                  clock: Callable[[], datetime] = _now) -> None:
         self.settings = settings
@@ -173,10 +157,16 @@ class ParticipationApp:
         self.relay = OutboxRelay(
             self.engine, t.outbox, settings.broker_url, batch_size=settings.outbox_batch
         )
+        self.open_consultations_cache = OpenConsultations()
+        self.instance = Instance(settings, self.town, clock)
         self._stopping = threading.Event()
         if settings.demo:
             self.create_demo_consultation()
             self.create_demo_participation()
+
+    def uow(self) -> UnitOfWork:
+        """A fresh unit of work on this instance's database and outbox."""
+        return UnitOfWork(self.engine, self.instance, self.open_consultations_cache, self.relay.wake)
 
     def background_loops(self) -> list:
         return [self.relay.run, self.consultation_loop]
@@ -189,205 +179,35 @@ class ParticipationApp:
         return self.clock().astimezone(BERLIN).date()
 
     # ------------------------------------------------------------------ citizens
-    def _link_limits(self, key: str, client: str | None) -> list[rate_limits.Check]:
-        s = self.settings
-        checks: list[rate_limits.Check] = [
-            (rate_limits.address_bucket("link", key), Limit(s.limit_links_per_address, HOUR),
-             "E-Mail-Links an diese Adresse")]
-        if client:
-            checks.append((f"link:client:{client}", Limit(s.limit_links_per_client, HOUR),
-                           "E-Mail-Links von Ihrem Anschluss"))
-        return checks
-
-    def _send_link(self, conn: Connection, citizen: Any, purpose: str, now: datetime) -> bool:
-        """A new single-use link by mail, unless one of its kind went out a moment ago."""
-        cl = t.citizen_links
-        last = conn.execute(
-            select(func.max(cl.c.created_at)).where(
-                cl.c.citizen_id == citizen["id"], cl.c.purpose == purpose)
-        ).scalar()
-        if last is not None and now - _aware(last) < timedelta(seconds=self.settings.link_resend_seconds):
-            return False
-        token = secrets.token_urlsafe(32)
-        expires_at = now + (CONFIRM_LINK_VALID if purpose == "confirm_registration" else SIGN_IN_LINK_VALID)
-        conn.execute(insert(cl).values(token_hash=token_hash(token), citizen_id=citizen["id"],
-                                       purpose=purpose, created_at=now, expires_at=expires_at))
-        add_events(conn, t.outbox, [CitizenLinkRequested(
-            source=self.source, town=self.town.slug, purpose=purpose,  # type: ignore[arg-type]
-            email=citizen["email"], display_name=citizen["display_name"],
-            language=citizen["language"], token=token, expires_at=expires_at,
-        )])
-        return True
-
     def register_citizen(self, cmd: RegisterCitizen) -> LinkSent:
-        """Register (double opt-in). The answer is the same whether the address is new,
-        waiting for confirmation (a fresh link) or confirmed (a sign-in link instead)."""
-        other = towns().for_postcode(cmd.postcode)
-        check_postcode(cmd.postcode, self.town.slug, self.town.name, self.town.postcodes,
-                       (other.slug, other.name) if other else None)
-        try:
-            self._register(cmd)
-        except IntegrityError:  # the same new address twice at once: the second finds the first
-            self._register(cmd)
-        self.relay.wake()
-        return LinkSent()
-
-    def _register(self, cmd: RegisterCitizen) -> None:
-        c, now, key = t.citizens, self.clock(), email_key(cmd.email)
-        with self.engine.begin() as conn:
-            checks = self._link_limits(key, cmd.client)
-            rate_limits.check(conn, checks, now)
-            row = conn.execute(select(c).where(c.c.email_key == key).with_for_update()).mappings().first()
-            values = dict(postcode=cmd.postcode, display_name=cmd.display_name, language=cmd.language,
-                          notify_replies=cmd.notify_replies, follow_rated=cmd.follow_rated)
-            if row is None:
-                cid = str(uuid.uuid4())
-                conn.execute(insert(c).values(id=cid, email=cmd.email, email_key=key,
-                                              registered_at=now, **values))
-                self._send_link(conn, self._citizen_row(conn, cid), "confirm_registration", now)
-            elif row["confirmed_at"] is None:
-                # not yet anyone's account: the latest registration's details count
-                conn.execute(update(c).where(c.c.id == row["id"]).values(email=cmd.email, **values))
-                self._send_link(conn, self._citizen_row(conn, row["id"]), "confirm_registration", now)
-            else:
-                self._send_link(conn, row, "sign_in", now)
-            rate_limits.record(conn, [b for b, _, _ in checks], now)
+        return citizens.register_citizen(cmd, self.uow())
 
     def request_sign_in(self, cmd: RequestSignIn) -> LinkSent:
-        """A sign-in link by mail; for an unknown address the same answer and no mail."""
-        c, now, key = t.citizens, self.clock(), email_key(cmd.email)
-        with self.engine.begin() as conn:
-            checks = self._link_limits(key, cmd.client)
-            rate_limits.check(conn, checks, now)
-            row = conn.execute(select(c).where(c.c.email_key == key)).mappings().first()
-            if row is not None:
-                purpose = "sign_in" if row["confirmed_at"] is not None else "confirm_registration"
-                self._send_link(conn, row, purpose, now)
-            rate_limits.record(conn, [b for b, _, _ in checks], now)
-        self.relay.wake()
-        return LinkSent()
+        return citizens.request_sign_in(cmd, self.uow())
 
     def confirm_citizen(self, cmd: RedeemLink) -> CitizenSession:
-        return self._redeem(cmd.token, "confirm_registration")
+        return citizens.confirm_citizen(cmd, self.uow())
 
     def redeem_sign_in(self, cmd: RedeemLink) -> CitizenSession:
-        return self._redeem(cmd.token, "sign_in")
-
-    def _redeem(self, token: str, purpose: str) -> CitizenSession:
-        cl, c, now = t.citizen_links, t.citizens, self.clock()
-        digest = token_hash(token)
-        with self.engine.begin() as conn:
-            link = conn.execute(
-                select(cl.c.purpose, cl.c.expires_at, cl.c.used_at, cl.c.citizen_id)
-                .where(cl.c.token_hash == digest).with_for_update()
-            ).mappings().first()
-            if link is None:
-                raise LinkInvalid(LINK_INVALID_MESSAGE, [{"field": "token", "problem": "invalid"}])
-            citizen = self._citizen_row(conn, link["citizen_id"])
-            Link(link["purpose"], _aware(link["expires_at"]), link["used_at"],  # type: ignore[arg-type]
-                 citizen["erased_at"] is not None).check_redeemable(purpose, now)
-            used = conn.execute(update(cl).where(cl.c.token_hash == digest, cl.c.used_at.is_(None))
-                                .values(used_at=now))
-            if used.rowcount != 1:  # redeemed by a concurrent request
-                raise LinkInvalid(LINK_INVALID_MESSAGE, [{"field": "token", "problem": "invalid"}])
-            confirmed = citizen["confirmed_at"] is not None
-            if purpose == "confirm_registration" and not confirmed:
-                conn.execute(update(c).where(c.c.id == citizen["id"]).values(confirmed_at=now))
-                add_events(conn, t.outbox, [CitizenConfirmed(
-                    source=self.source, town=self.town.slug, citizen_id=uuid.UUID(citizen["id"]))])
-                confirmed = True
-        self.relay.wake()
-        return CitizenSession(citizen_id=citizen["id"], town=self.town.slug,
-                              display_name=citizen["display_name"], confirmed=confirmed)
-
-    def _citizen_row(self, conn: Connection, citizen_id: str) -> Any:
-        row = conn.execute(select(t.citizens).where(t.citizens.c.id == citizen_id)).mappings().first()
-        if row is None:
-            raise CitizenNotFound("Dieses Konto gibt es nicht.",
-                                  [{"field": "citizen_id", "problem": "unknown citizen"}])
-        return row
-
-    def _live_citizen(self, conn: Connection, citizen_id: uuid.UUID | str) -> Any:
-        row = self._citizen_row(conn, _id(citizen_id, "citizen_id"))
-        if row["erased_at"] is not None:
-            raise CitizenNotFound("Dieses Konto gibt es nicht mehr.",
-                                  [{"field": "citizen_id", "problem": "erased"}])
-        return row
-
-    def _participant(self, conn: Connection, citizen_id: uuid.UUID | str) -> Any:
-        """A confirmed, not erased citizen (who may rate, comment, flag and propose)."""
-        row = conn.execute(select(t.citizens).where(
-            t.citizens.c.id == _id(citizen_id, "citizen_id"))).mappings().first()
-        CitizenStanding(exists=row is not None, confirmed=bool(row and row["confirmed_at"]),
-                        erased=bool(row and row["erased_at"])).check_can_participate()
-        return row
+        return citizens.redeem_sign_in(cmd, self.uow())
 
     def citizen_session(self, citizen_id: uuid.UUID | str) -> CitizenSession:
-        with self.engine.connect() as conn:
-            row = self._live_citizen(conn, citizen_id)
-        return CitizenSession(citizen_id=row["id"], town=self.town.slug,
-                              display_name=row["display_name"], confirmed=row["confirmed_at"] is not None)
+        return citizens.citizen_session(citizen_id, self.uow())
 
     def get_citizen(self, citizen_id: uuid.UUID | str) -> CitizenView:
-        """"Meine Daten": everything stored about one citizen."""
-        with self.engine.connect() as conn:
-            row = self._live_citizen(conn, citizen_id)
-            cm, ideas = t.comments, t.ideas
-            comments = conn.execute(
-                select(cm).where(cm.c.citizen_id == row["id"]).order_by(cm.c.created_at)
-            ).mappings().all()
-            own_ideas = conn.execute(
-                select(ideas).where(ideas.c.citizen_id == row["id"]).order_by(ideas.c.created_at)
-            ).mappings().all()
-            ratings = self._ratings_of(conn, row["id"], None)
-        return CitizenView(
-            citizen_id=row["id"], town=self.town.slug, email=row["email"], postcode=row["postcode"],
-            display_name=row["display_name"], language=row["language"],
-            notify_replies=row["notify_replies"], follow_rated=row["follow_rated"],
-            registered_at=_aware(row["registered_at"]), confirmed_at=_aware(row["confirmed_at"]),
-            ratings=tuple(ratings),
-            comments=tuple(
-                {"id": x["id"], "consultation_id": x["consultation_id"],
-                 "measure_code": x["measure_code"], "parent_id": x["parent_id"], "body": x["body"],
-                 "created_at": _aware(x["created_at"]).isoformat(),  # type: ignore[union-attr]
-                 "hidden": bool(x["hidden"])}
-                for x in comments),
-            ideas=tuple(
-                {"id": x["id"], "title": x["title"], "description": x["description"],
-                 "field_of_action": x["field_of_action"], "place": x["place"], "status": x["status"],
-                 "decision_reason": x["decision_reason"], "measure_code": x["measure_code"],
-                 "created_at": _aware(x["created_at"]).isoformat(),  # type: ignore[union-attr]
-                 "hidden": bool(x["hidden"])}
-                for x in own_ideas),
-        )
+        return citizens.get_citizen(citizen_id, self.uow())
 
     def update_citizen(self, cmd: UpdateCitizen) -> CitizenView:
-        changes = cmd.model_dump(exclude_none=True, exclude={"citizen_id"})
-        with self.engine.begin() as conn:
-            row = self._live_citizen(conn, cmd.citizen_id)
-            if changes:
-                conn.execute(update(t.citizens).where(t.citizens.c.id == row["id"]).values(**changes))
-        return self.get_citizen(cmd.citizen_id)
+        return citizens.update_citizen(cmd, self.uow())
 
     def erase_citizen(self, citizen_id: uuid.UUID | str) -> dict[str, bool]:
-        """Remove every personal detail; ratings, comments and ideas stay, by an anonymous author.
+        return citizens.erase_citizen(citizen_id, self.uow())
 
-        The address is gone from this instance, so it is never mailed again from here;
-        its unused links stop working.
-        """
-        c = t.citizens
-        with self.engine.begin() as conn:
-            row = self._live_citizen(conn, citizen_id)
-            conn.execute(update(c).where(c.c.id == row["id"]).values(
-                email=None, email_key=None, postcode=None, display_name=ERASED_DISPLAY_NAME,
-                notify_replies=False, follow_rated=False, erased_at=self.clock()))
-            conn.execute(delete(t.citizen_links).where(t.citizen_links.c.citizen_id == row["id"]))
-            if row["email"]:
-                # the notifications service ends what came from this account (same commit)
-                add_events(conn, t.outbox, [CitizenErased(
-                    source=self.source, town=self.town.slug, email=row["email"])])
-        self.relay.wake()
-        return {"erased": True}
+    def _citizen_row(self, conn: Connection, citizen_id: str) -> Any:
+        return CitizenRepository(conn).get(citizen_id)
+
+    def _participant(self, conn: Connection, citizen_id: uuid.UUID | str) -> Any:
+        return CitizenRepository(conn).participant(citizen_id)
 
     # ------------------------------------------------------------------ consultations
     def create_demo_consultation(self) -> str | None:
@@ -422,20 +242,7 @@ class ParticipationApp:
         return cid
 
     def _load_consultation(self, conn: Connection, cid: str, lock: bool = False) -> Consultation:
-        query = select(t.consultations).where(t.consultations.c.id == cid)
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
-        if row is None:
-            raise ConsultationNotFound("Diese Beteiligung gibt es nicht.",
-                                       [{"field": "consultation_id", "problem": "unknown consultation"}])
-        codes = conn.execute(
-            select(t.consultation_measures.c.measure_code).where(
-                t.consultation_measures.c.consultation_id == cid
-            )
-        ).scalars()
-        return Consultation(
-            id=row["id"], title=row["title"], status=row["status"], starts_on=row["starts_on"],
-            ends_on=row["ends_on"], measure_codes=frozenset(codes),
-        )
+        return ConsultationRepository(conn, self.open_consultations_cache).get(cid, lock)
 
     def list_consultations(self, include_drafts: bool = False) -> list[ConsultationView]:
         query = select(t.consultations).order_by(t.consultations.c.starts_on.desc(),
@@ -615,7 +422,7 @@ class ParticipationApp:
                 elif consultation.closes_soon(today):
                     if self._milestone(conn, consultation, "closing_soon", "system"):
                         announced.append((cid, "closing_soon"))
-            rate_limits.forget_before(conn, self.clock() - RATE_LIMIT_MEMORY)
+            RateLimits(conn).forget_before(self.clock() - RATE_LIMIT_MEMORY)
         if announced:
             self._forget_consultations()
             self.relay.wake()
@@ -631,170 +438,27 @@ class ParticipationApp:
             self._stopping.wait(self.settings.consultation_check_seconds)
 
     # ------------------------------------------------------------------ ratings
-    def _open_consultations(self, conn: Connection) -> list[Consultation]:
-        """The open consultations, cached briefly: every rating needs them.
-
-        Reading them took a fifth of a rating's CPU. A change of a consultation in
-        this instance drops the cache (`_forget_consultations`); the end date is
-        checked on every rating anyway.
-        """
-        cached = self._open_cache
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self.CONSULTATION_CACHE_SECONDS:
-            return cached[1]
-        ids = conn.execute(
-            select(t.consultations.c.id).where(t.consultations.c.status == "open")
-        ).scalars().all()
-        consultations = [self._load_consultation(conn, cid) for cid in ids]
-        self._open_cache = (now, consultations)
-        return consultations
-
     def _forget_consultations(self) -> None:
-        self._open_cache = None
+        """Drop the cached open consultations (after a change behind the instance's back)."""
+        self.open_consultations_cache.forget()
 
     def _consultation_for(self, conn: Connection, measure_code: str,
                           cid: uuid.UUID | str | None) -> Consultation:
-        open_now = self._open_consultations(conn)
-        if cid:
-            cid = _id(cid, "consultation_id")
-            for consultation in open_now:
-                if consultation.id == cid:
-                    return consultation
-            return self._load_consultation(conn, cid)  # not open: its rules say why
-        found = next((c for c in open_now if measure_code in c.measure_codes), None)
-        if found is not None:
-            return found
-        cm, cs = t.consultation_measures, t.consultations
-        latest = conn.execute(
-            select(cs.c.id).join(cm, cm.c.consultation_id == cs.c.id)
-            .where(cm.c.measure_code == measure_code).order_by(cs.c.ends_on.desc()).limit(1)
-        ).scalar()
-        if latest is not None:
-            return self._load_consultation(conn, latest)  # closed or draft: says so
-        raise MeasureNotInConsultation(
-            f"Die Maßnahme {measure_code} steht in {self.town.name} derzeit nicht zur Beteiligung.",
-            [{"field": "measure_code", "problem": "not part of an open consultation"}],
-        )
+        repository = ConsultationRepository(conn, self.open_consultations_cache)
+        found = repository.asking(measure_code, _id(cid, "consultation_id") if cid else None)
+        if found is None:
+            raise not_asked_in_town(measure_code, self.town.name)
+        return found
 
     def rate(self, cmd: RateMeasure, consultation_id: uuid.UUID | str | None = None) -> RatingAccepted:
-        """Record or change a confirmed citizen's answer; the event goes out with the same commit.
-
-        The hot path: the citizen costs one primary-key lookup.
-        """
-        answer = Answer(cmd.effectiveness, cmd.support, cmd.reason)
-        answer.check_not_empty()
-        participant = str(cmd.participant_id)
-        with self.engine.begin() as conn:
-            c = t.citizens
-            citizen = conn.execute(
-                select(c.c.confirmed_at, c.c.erased_at, c.c.follow_rated, c.c.email, c.c.language)
-                .where(c.c.id == participant)
-            ).first()
-            CitizenStanding(exists=citizen is not None, confirmed=bool(citizen and citizen.confirmed_at),
-                            erased=bool(citizen and citizen.erased_at)).check_can_participate()
-            assert citizen is not None
-            consultation = self._consultation_for(conn, cmd.measure_code, consultation_id)
-            consultation.check_open_for(cmd.measure_code, self._today())
-            r = t.ratings
-            row = conn.execute(
-                select(r)
-                .where(
-                    r.c.consultation_id == consultation.id,
-                    r.c.measure_code == cmd.measure_code,
-                    r.c.participant_id == participant,
-                )
-                .with_for_update()
-            ).mappings().first()
-            now = self.clock()
-            values = dict(
-                effectiveness=cmd.effectiveness,
-                support=cmd.support.value if cmd.support else None,
-                reason=cmd.reason or None,
-                updated_at=now,
-            )
-            events: list[Event] = []
-            if row is not None:
-                stored = Answer(
-                    row["effectiveness"],
-                    Support(row["support"]) if row["support"] else None,
-                    row["reason"],
-                )
-                if stored.same_as(answer):
-                    return RatingAccepted(
-                        rating_id=row["id"], measure_code=cmd.measure_code,
-                        effectiveness=row["effectiveness"], support=row["support"],
-                        version=row["version"], changed=False,
-                    )
-                rating_id, version = row["id"], row["version"] + 1
-                conn.execute(update(r).where(r.c.id == rating_id).values(version=version, **values))
-            else:
-                rating_id, version = str(uuid.uuid4()), 1
-                conn.execute(
-                    insert(r).values(
-                        id=rating_id, consultation_id=consultation.id,
-                        measure_code=cmd.measure_code, participant_id=participant,
-                        version=version, created_at=now, **values,
-                    )
-                )
-                if citizen.follow_rated and citizen.email:
-                    events.append(CitizenFollowsMeasure(
-                        source=self.source, town=self.town.slug, measure_code=cmd.measure_code,
-                        email=citizen.email, language=citizen.language))
-            events.insert(0, RatingRecorded(
-                source=self.source, town=self.town.slug,
-                consultation_id=uuid.UUID(consultation.id), rating_id=uuid.UUID(rating_id),
-                measure_code=cmd.measure_code, effectiveness=cmd.effectiveness,
-                support=cmd.support, version=version,
-            ))
-            add_events(conn, t.outbox, events)
-        self.relay.wake()
-        return RatingAccepted(
-            rating_id=rating_id, measure_code=cmd.measure_code, effectiveness=cmd.effectiveness,
-            support=cmd.support, version=version, changed=True,
-        )
-
-    def _ratings_of(self, conn: Connection, citizen_id: str, cid: str | None) -> list[dict[str, Any]]:
-        r = t.ratings
-        query = select(r).where(r.c.participant_id == citizen_id).order_by(r.c.created_at)
-        if cid:
-            query = query.where(r.c.consultation_id == cid)
-        return [
-            {"measure_code": x["measure_code"], "consultation_id": x["consultation_id"],
-             "effectiveness": x["effectiveness"], "support": x["support"], "reason": x["reason"],
-             "version": x["version"],
-             "updated_at": _aware(x["updated_at"]).isoformat()}  # type: ignore[union-attr]
-            for x in conn.execute(query).mappings().all()
-        ]
+        return ratings.rate(cmd, self.uow(), consultation_id)
 
     def my_ratings(self, citizen_id: uuid.UUID | str,
                    consultation_id: uuid.UUID | str | None = None) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            row = self._live_citizen(conn, citizen_id)
-            cid = _id(consultation_id, "consultation_id") if consultation_id else None
-            return self._ratings_of(conn, row["id"], cid)
+        return ratings.my_ratings(citizen_id, self.uow(), consultation_id)
 
     def export_ratings(self, after_id: str | None, limit: int) -> RatingsPage:
-        """Stored ratings ordered by id, `limit` after `after_id`: pages that stay stable
-        while citizens keep rating (a new rating lands on some later or earlier page,
-        and its event reaches the projection anyway)."""
-        r = t.ratings
-        query = select(r).order_by(r.c.id).limit(limit)
-        if after_id:
-            query = query.where(r.c.id > after_id)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return RatingsPage(
-            town=self.town.slug,
-            items=tuple(
-                ExportedRating(
-                    rating_id=row["id"], consultation_id=row["consultation_id"],
-                    measure_code=row["measure_code"], effectiveness=row["effectiveness"],
-                    support=row["support"], version=row["version"], created_at=row["created_at"],
-                )
-                for row in rows
-            ),
-            next_after=rows[-1]["id"] if len(rows) == limit else None,
-        )
+        return ratings.export_ratings(after_id, limit, self.uow())
 
     # ------------------------------------------------------------------ comments
     def _measure_title(self, conn: Connection, code: str) -> str:
@@ -807,13 +471,13 @@ class ParticipationApp:
         with self.engine.begin() as conn:
             citizen = self._participant(conn, cmd.citizen_id)
             s = self.settings
-            checks: list[rate_limits.Check] = [
+            checks: list[Check] = [
                 (f"comment:citizen:{citizen['id']}", Limit(s.limit_comments_per_citizen, TEN_MINUTES),
                  "Kommentare")]
             if cmd.client:
                 checks.append((f"comment:client:{cmd.client}",
                                Limit(s.limit_comments_per_client, TEN_MINUTES), "Kommentare"))
-            rate_limits.check(conn, checks, now)
+            RateLimits(conn).check(checks, now)
             consultation = self._consultation_for(conn, cmd.measure_code, cmd.consultation_id)
             consultation.check_open_for(cmd.measure_code, self._today())
             parent = None
@@ -845,7 +509,7 @@ class ParticipationApp:
                         replier_display_name=citizen["display_name"], excerpt=excerpt,
                         recipient_email=author["email"], recipient_language=author["language"]))
             add_events(conn, t.outbox, events)
-            rate_limits.record(conn, [b for b, _, _ in checks], now)
+            RateLimits(conn).record(checks, now)
         self.relay.wake()
         return CommentView(id=uuid.UUID(comment_id), measure_code=cmd.measure_code,
                            display_name=citizen["display_name"], body=cmd.body, created_at=now,
@@ -891,15 +555,15 @@ class ParticipationApp:
                                                           cf.c.citizen_id == citizen["id"])).first():
                 return {"flagged": True}
             s = self.settings
-            checks: list[rate_limits.Check] = [
+            checks: list[Check] = [
                 (f"flag:citizen:{citizen['id']}", Limit(s.limit_flags_per_citizen, HOUR), "Meldungen")]
             if cmd.client:
                 checks.append((f"flag:client:{cmd.client}", Limit(s.limit_flags_per_client, HOUR),
                                "Meldungen"))
-            rate_limits.check(conn, checks, now)
+            RateLimits(conn).check(checks, now)
             conn.execute(insert(cf).values(comment_id=comment_id, citizen_id=citizen["id"],
                                            reason=cmd.reason, note=cmd.note, created_at=now))
-            rate_limits.record(conn, [b for b, _, _ in checks], now)
+            RateLimits(conn).record(checks, now)
         return {"flagged": True}
 
     # ------------------------------------------------------------------ ideas
@@ -1118,7 +782,7 @@ class ParticipationApp:
             answers = sum(n for _, n in eff.get(code, []))
             results.append(TownMeasureResult(
                 code=code, title=title or code, field_of_action=field or "",
-                tally=tally(eff.get(code, []), sup.get(code, []), answers),
+                tally=wire.tally(tally(eff.get(code, []), sup.get(code, []), answers)),
                 comments=comment_counts.get(code, 0)))
         return TownResults(
             town=self.town.slug, consultation_id=uuid.UUID(cid), title=row["title"], status=row["status"],
@@ -1137,7 +801,7 @@ class ParticipationApp:
                 m.code, m.title, label("field_of_action", m.field_of_action), str(m.tally.answers),
                 format_decimal(round(mean, 2) if mean is not None else None),
                 *(str(m.tally.effectiveness_distribution.get(str(i), 0)) for i in range(1, 6)),
-                *(str(m.tally.support.get(s.value, 0)) for s in Support),
+                *(str(m.tally.support.get(s, 0)) for s in SUPPORT_ANSWERS),
                 format_decimal(round(100 * share, 1) if share is not None else None),
                 str(m.comments),
             ])
