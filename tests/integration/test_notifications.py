@@ -162,10 +162,10 @@ def test_a_template_that_changes_a_link_is_rendered_for_each_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a template an admin changed so that it shows the link altered (here: upper case)
-    loader = ChoiceLoader([DictLoader({"shout.de.txt": (
+    loader = ChoiceLoader([DictLoader({"shout.txt": (
         "{% block subject %}Neu{% endblock %}{% block text %}{{ title }}: "
-        "{{ unsubscribe_url|upper }}{% endblock %}")}), mails._env.loader])
-    monkeypatch.setattr(mails._env, "loader", loader)
+        "{{ unsubscribe_url|upper }}{% endblock %}")}), mails._env("de").loader])
+    monkeypatch.setattr(mails._env("de"), "loader", loader)
     cache = mails.ComposeCache()
     # When two addresses' mails are composed through the cache
     composed = [cache.compose("shout", "de", {"unsubscribe_url": f"http://h/abo?token={n}x"},

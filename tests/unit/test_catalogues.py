@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every package with texts for people, and where its messages are asked for.
 COMPONENTS = {
     "soesmart": ROOT / "soesmart",
+    "notifications": ROOT / "services" / "notifications",
 }
 EXTRACT = [
     ("**/templates/**.html", "jinja2"),
@@ -75,7 +76,7 @@ def test_every_message_can_be_filled_in(component: str, lang: str) -> None:
             form % _Any()
 
 
-@pytest.mark.parametrize("component", [c for c in COMPONENTS if c != "soesmart"])
+@pytest.mark.parametrize("component", ["notifications"])
 def test_every_message_the_code_and_templates_ask_for_is_in_the_catalogue(component: str) -> None:
     known = {key for key, _ in _messages(_catalogue(component, "de"))}
     asked = {
@@ -95,8 +96,9 @@ def _glued(msgid: str, known: set[str]) -> bool:
                for i in range(1, len(msgid)))
 
 
-def test_a_label_is_found_by_its_kind_in_both_languages() -> None:
-    vocabulary = translations(COMPONENTS["soesmart"] / "locale", "de")
-    assert vocabulary.pgettext("field_of_action", "cycling") == "Radverkehr"
-    assert text(translations(COMPONENTS["soesmart"] / "locale", "en"), "") == ""
-    assert translations(COMPONENTS["soesmart"] / "locale", "en").pgettext("status", "decided") == "Decided"
+def test_a_message_is_found_in_the_recipients_language_and_its_plural_by_count() -> None:
+    mails = translations(COMPONENTS["notifications"] / "locale", "de")
+    assert text(mails, "updates_subject_measures", n=1) == "Neuer Stand bei 1 Maßnahme"
+    assert text(mails, "updates_subject_measures", n=2) == "Neuer Stand bei 2 Maßnahmen"
+    # the shared vocabulary stands behind every service's catalogue
+    assert mails.pgettext("field_of_action", "cycling") == "Radverkehr"

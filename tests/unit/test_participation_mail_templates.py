@@ -1,4 +1,4 @@
-"""The template files of the participation mails: both languages, readable wording, senders."""
+"""The participation mails: one template per kind in both languages, readable wording, senders."""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ CONTEXTS: dict[str, dict[str, object]] = {
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("kind", sorted(CONTEXTS))
-def test_every_participation_mail_is_a_file_in_both_languages_with_an_html_alternative(
+def test_every_participation_mail_is_one_file_in_both_languages_with_an_html_alternative(
     kind: str, lang: str
 ) -> None:
-    assert (Path(TEMPLATES) / f"{kind}.{lang}.txt").is_file()
+    assert (Path(TEMPLATES) / f"{kind}.txt").is_file()
     mail = compose(kind, lang, **CONTEXTS[kind])
     assert mail.subject and "\n" not in mail.subject and "{{" not in mail.text
     assert f'lang="{lang}"' in mail.html and "<a href=" in mail.html

@@ -1,4 +1,9 @@
-"""Composing mails from the template files, and the signed links inside them."""
+"""Composing mails from the template files, and the signed links inside them.
+
+One template per kind of mail (`templates/<kind>.txt`); its texts come from the
+notifications catalogue (`locale/<lang>/LC_MESSAGES/messages.po`) in the recipient's
+language, its dates and numbers from Babel in the towns' time.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +24,26 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from soesmart import i18n
 from soesmart.secrets_compare import same_secret
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 CRLF = "\r\n"
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
 
-_env = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
-    autoescape=False,  # text templates; HTML is built from escaped paragraphs below
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def _env(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,  # text templates; HTML is built from escaped paragraphs below
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return i18n.install(env, LOCALE_DIR, lang if lang in i18n.LANGUAGES else "de")
+
+
 _html_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
 
 
@@ -42,8 +55,8 @@ class ComposedMail:
 
 
 def compose(template: str, lang: str, **context: object) -> ComposedMail:
-    """Render `<template>.<lang>.txt`; its blocks give subject and text, HTML follows the text."""
-    tpl = _env.get_template(f"{template}.{lang}.txt")
+    """Render `<template>.txt` in `lang`; its blocks give subject and text, HTML follows the text."""
+    tpl = _env(lang).get_template(f"{template}.txt")
     ctx = tpl.new_context(dict(context))
     subject = "".join(tpl.blocks["subject"](ctx)).strip()
     text = "".join(tpl.blocks["text"](ctx)).strip() + "\n"

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
@@ -101,9 +100,6 @@ BUNDLE_CAUSE = {model.IMMEDIATE: "measure_status_changed", model.DAILY: "digest_
 MILESTONE_KIND = "consultation_milestone"
 CITIZEN_LINK_PATH = {"confirm_registration": "/stadt/{town}/bestaetigen?token={token}",
                      "sign_in": "/stadt/{town}/anmelden/link?token={token}"}
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-LOCAL_TIME = ZoneInfo("Europe/Berlin")  # the towns' time, for dates in mails
 LAST_DIGEST_COLUMN = {model.DAILY: "last_daily_digest_at", model.WEEKLY: "last_weekly_digest_at"}
 
 
@@ -126,22 +122,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
-
-
-def _local_time(moment: datetime, lang: str) -> str:
-    """A moment as people in the towns read it (Europe/Berlin)."""
-    local = moment.astimezone(LOCAL_TIME)
-    if lang == "en":
-        return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} (German time)"
-    return f"{local:%d.%m.%Y} um {local:%H:%M} Uhr"
-
-
-def _local_date(iso_day: str, lang: str) -> str:
-    try:
-        day = datetime.strptime(iso_day, "%Y-%m-%d")
-    except ValueError:
-        return iso_day
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}" if lang == "en" else f"{day:%d.%m.%Y}"
 
 
 def _town_name(slug: str) -> str:
@@ -286,7 +266,7 @@ class NotificationsApp:
                 scope_label=self._scope_label(scope_type, scope_value, cmd.language, title),
                 scope_value=scope_value, frequency=cmd.frequency.value,
                 confirm_url=self._url(f"/abo/bestaetigen?token={token}"),
-                expires=_local_time(now + CONFIRM_VALID_FOR, cmd.language),
+                expires=now + CONFIRM_VALID_FOR,
             )
             self._queue(conn, f"confirm:{sub_id}:{token_hash(token)[:12]}", CONFIRM_CAUSE,
                         email, mail, unsubscribe_url=None)
@@ -486,7 +466,7 @@ class NotificationsApp:
                                                            token=quote(event.token, safe=""))
             mail = compose("citizen_link", event.language, purpose=event.purpose,
                            display_name=event.display_name, town_name=_town_name(event.town),
-                           link_url=self._url(path), expires=_local_time(expires_at, event.language))
+                           link_url=self._url(path), expires=expires_at)
             queued = self._queue(conn, f"{event.purpose}:{event.event_id}:{_address_key(email)}",
                                  event.purpose, email, mail, unsubscribe_url=None,
                                  sender_name=self._town_sender(event.town), expires_at=expires_at)
@@ -754,8 +734,7 @@ class NotificationsApp:
                 return cache.compose(
                     "consultation_milestone", lang, personal, town_name=_town_name(p["town"]),
                     title=p["title"], milestone=p["milestone"],
-                    starts_on=_local_date(p["starts_on"], lang),
-                    ends_on=_local_date(p["ends_on"], lang),
+                    starts_on=p["starts_on"], ends_on=p["ends_on"],
                     town_url=self._url(f"/stadt/{p['town']}"),
                 ), unsubscribe_url, cause, sender
             return cache.compose(
@@ -781,21 +760,17 @@ class NotificationsApp:
 
     def _group_view(self, group: model.MeasureGroup, lang: str) -> dict[str, Any]:
         """What the `updates` template shows of one measure's or consultation's news."""
-        def when(item: model.Item) -> str:
-            return item.occurred_at.astimezone(LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
-
         if group.kind == "consultation":
             newest = group.items[0].payload
             return {"kind": "consultation", "code": "", "title": group.title,
-                    "starts_on": _local_date(newest["starts_on"], lang),
-                    "ends_on": _local_date(newest["ends_on"], lang),
+                    "starts_on": newest["starts_on"], "ends_on": newest["ends_on"],
                     "url": self._url(f"/stadt/{newest['town']}"),
-                    "entries": [{"date": when(it), "milestone": it.payload["milestone"]}
+                    "entries": [{"at": it.occurred_at, "milestone": it.payload["milestone"]}
                                 for it in group.items]}
         return {"kind": "measure", "code": group.code, "title": group.title,
                 "url": self._url(f"/massnahmen/{group.code}"),
                 "entries": [
-                    {"date": when(it),
+                    {"at": it.occurred_at,
                      "old_status": label("status", it.payload["old_status"], lang),
                      "new_status": label("status", it.payload["new_status"], lang),
                      "progress": it.payload["progress"], "note": it.payload["note"]}
