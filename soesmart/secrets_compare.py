@@ -1,4 +1,4 @@
-"""Comparing secrets (tokens, signatures, CSRF values) without leaking them by timing."""
+"""Comparing secrets (the coordinator token, CSRF values) without leaking them by timing."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -24,8 +23,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from soesmart import i18n
-from soesmart.secrets_compare import same_secret
+from soesmart import i18n, signing
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -213,10 +211,9 @@ def token_hash(token: str) -> str:
 
 
 def sign(secret: str, purpose: str, value: str) -> str:
-    """A signature binding `value` (e.g. a subscription id) to one purpose."""
-    mac = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    """A signature binding `value` (e.g. a subscription id) to one purpose of a mail link."""
+    return signing.signature_of(secret, f"mail link {purpose}", value)
 
 
 def verify(secret: str, purpose: str, value: str, signature: str) -> bool:
-    return same_secret(signature, sign(secret, purpose, value))
+    return signing.has_signature(secret, f"mail link {purpose}", value, signature)
