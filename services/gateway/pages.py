@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.api import do_subscribe, subscription_command
 from services.gateway.backend import Backend, town_or_404
 from services.gateway.errors import ApiError
 from services.gateway.permissions import Principal, principal_from_request
-from services.gateway.texts import has_text, text
+from services.gateway.texts import environment, text
 from soesmart.config import Settings
 from soesmart.i18n import LANGUAGES, label
 from soesmart.secrets_compare import same_secret
 from soesmart.towns import towns
 
-HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "soesmart_csrf"
 LANG_COOKIE = "soesmart_lang"
-
-env = Environment(
-    loader=FileSystemLoader(str(HERE / "templates")),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-env.globals["label"] = label
 
 
 class Page:
@@ -61,16 +50,13 @@ class Page:
                 "noch einmal.",
             )
 
-    def t(self, key: str, **kwargs: Any) -> str:
-        """The text `key` in the page's language; with n=1 its singular `<key>_one` if any."""
-        if kwargs.get("n") == 1 and has_text(key + "_one"):
-            key += "_one"
-        value = text(key, self.lang)
-        return value.format(**kwargs) if kwargs else value
+    def t(self, key: str, n: int | None = None, **kwargs: Any) -> str:
+        """The text `key` in the page's language; with `n` the form for that count (1 Meldung)."""
+        return text(key, self.lang, n, **kwargs)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         other = "en" if self.lang == "de" else "de"
-        html = env.get_template(template).render(
+        html = environment(self.lang).get_template(template).render(
             lang=self.lang, t=self.t, csrf=self.csrf, other_lang=other,
             lang_url=f"{self.request.path}?lang={other}", towns=list(towns()), **context,
         )

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every package with texts for people, and where its messages are asked for.
 COMPONENTS = {
     "soesmart": ROOT / "soesmart",
+    "gateway": ROOT / "services" / "gateway",
     "notifications": ROOT / "services" / "notifications",
 }
 EXTRACT = [
@@ -76,7 +77,7 @@ def test_every_message_can_be_filled_in(component: str, lang: str) -> None:
             form % _Any()
 
 
-@pytest.mark.parametrize("component", ["notifications"])
+@pytest.mark.parametrize("component", ["gateway", "notifications"])
 def test_every_message_the_code_and_templates_ask_for_is_in_the_catalogue(component: str) -> None:
     known = {key for key, _ in _messages(_catalogue(component, "de"))}
     asked = {
@@ -96,9 +97,9 @@ def _glued(msgid: str, known: set[str]) -> bool:
                for i in range(1, len(msgid)))
 
 
-def test_a_message_is_found_in_the_recipients_language_and_its_plural_by_count() -> None:
-    mails = translations(COMPONENTS["notifications"] / "locale", "de")
-    assert text(mails, "updates_subject_measures", n=1) == "Neuer Stand bei 1 Maßnahme"
-    assert text(mails, "updates_subject_measures", n=2) == "Neuer Stand bei 2 Maßnahmen"
+def test_a_message_is_found_in_the_towns_language_and_its_plural_by_count() -> None:
+    pages = translations(COMPONENTS["gateway"] / "locale", "de")
+    assert text(pages, "adm_n_flags", n=1) == "1 Meldung"
+    assert text(pages, "adm_n_flags", n=2) == "2 Meldungen"
     # the shared vocabulary stands behind every service's catalogue
-    assert mails.pgettext("field_of_action", "cycling") == "Radverkehr"
+    assert pages.pgettext("field_of_action", "cycling") == "Radverkehr"

@@ -6,18 +6,12 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from services.gateway.pages import Page
-from services.gateway.texts import TEXTS
 from soesmart.config import Settings
 
 
 def _page(lang: str) -> Page:
     return Page(Request(EnvironBuilder(path="/", query_string=f"lang={lang}").get_environ()),
                 Settings())
-
-
-def test_every_text_is_in_german_and_english() -> None:
-    missing = [key for key, entry in TEXTS.items() if not entry.get("de") or not entry.get("en")]
-    assert not missing
 
 
 def test_one_flag_is_one_meldung_and_two_are_meldungen() -> None:
