@@ -59,8 +59,6 @@ DUPLICATED_TODAY: dict[tuple[str, ...], str] = {
     ("services/notifications/service_layer/handlers.py",):
         "two event handlers select the followers of a measure the same way (issue 9, "
         "notifications part)",
-    ("services/participation/domain/model.py", "services/participation/service_layer/handlers.py"):
-        "the UUID check of the domain is repeated in the handlers (issue 9, participation part)",
     ("soesmart/contracts/measures.py",):
         "MeasurePublished and MeasureSummary carry the same six fields: two wire models, kept "
         "apart so that neither changes when the other does",

@@ -14,6 +14,9 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from services.participation.adapters import tables as t
 from services.participation.adapters.citizens import CitizenRepository, LinkRepository
 from services.participation.adapters.consultations import ConsultationRepository, OpenConsultations
+from services.participation.adapters.discussion import CommentRepository
+from services.participation.adapters.ideas import IdeaRepository
+from services.participation.adapters.moderation import ModerationRepository
 from services.participation.adapters.rate_limits import RateLimits
 from services.participation.adapters.ratings import RatingRepository
 from soesmart.config import Settings
@@ -57,6 +60,9 @@ class UnitOfWork:
     rate_limits: RateLimits
     consultations: ConsultationRepository
     ratings: RatingRepository
+    comments: CommentRepository
+    ideas: IdeaRepository
+    moderation: ModerationRepository
 
     def __init__(self, engine: Engine, instance: Instance, open_consultations: OpenConsultations,
                  after_events: Callable[[], None]) -> None:
@@ -75,6 +81,8 @@ class UnitOfWork:
         self.rate_limits = RateLimits(conn)
         self.consultations = ConsultationRepository(conn, self._open)
         self.ratings = RatingRepository(conn)
+        self.comments, self.ideas = CommentRepository(conn), IdeaRepository(conn)
+        self.moderation = ModerationRepository(conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

@@ -13,7 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from services.participation.domain.errors import ParticipationError
-from services.participation.service_layer import citizens, ratings
+from services.participation.service_layer import (
+    citizens,
+    consultations,
+    discussion,
+    ideas,
+    moderation,
+    ratings,
+)
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.contracts import (
     ChangeConsultationPhase,
@@ -98,28 +105,30 @@ class ParticipationService:
     # ---------------------------------------------------------------- consultations
     @rpc
     def list_consultations(self, include_drafts: bool = False) -> dict[str, Any]:
-        return answer(lambda: self.app.list_consultations(bool(include_drafts)))
+        return answer(lambda: consultations.list_consultations(self.app.uow(), bool(include_drafts)))
 
     @rpc
     def open_consultations(self) -> dict[str, Any]:
-        return answer(self.app.open_consultations)
+        return answer(lambda: consultations.open_consultations(self.app.uow()))
 
     @rpc
     def get_consultation(self, consultation_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.consultation(consultation_id))
+        return answer(lambda: consultations.consultation(consultation_id, self.app.uow()))
 
     @rpc
     def create_consultation(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.create_consultation(CreateConsultation.model_validate(command)))
+        return answer(lambda: consultations.create_consultation(
+            CreateConsultation.model_validate(command), self.app.uow()))
 
     @rpc
     def update_consultation(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.update_consultation(UpdateConsultation.model_validate(command)))
+        return answer(lambda: consultations.update_consultation(
+            UpdateConsultation.model_validate(command), self.app.uow()))
 
     @rpc
     def change_consultation_phase(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.change_consultation_phase(
-            ChangeConsultationPhase.model_validate(command)))
+        return answer(lambda: consultations.change_consultation_phase(
+            ChangeConsultationPhase.model_validate(command), self.app.uow()))
 
     # ---------------------------------------------------------------- ratings
     @rpc
@@ -142,40 +151,40 @@ class ParticipationService:
     # ---------------------------------------------------------------- comments and ideas
     @rpc
     def list_comments(self, measure_code: str, consultation_id: str | None = None) -> dict[str, Any]:
-        return answer(lambda: self.app.list_comments(measure_code, consultation_id))
+        return answer(lambda: discussion.list_comments(measure_code, self.app.uow(), consultation_id))
 
     @rpc
     def post_comment(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.post_comment(PostComment.model_validate(command)))
+        return answer(lambda: discussion.post_comment(PostComment.model_validate(command), self.app.uow()))
 
     @rpc
     def flag_comment(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.flag_comment(FlagComment.model_validate(command)))
+        return answer(lambda: discussion.flag_comment(FlagComment.model_validate(command), self.app.uow()))
 
     @rpc
     def propose_idea(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.propose_idea(ProposeIdea.model_validate(command)))
+        return answer(lambda: ideas.propose_idea(ProposeIdea.model_validate(command), self.app.uow()))
 
     @rpc
     def list_ideas(self, status: str | None = None, include_hidden: bool = False) -> dict[str, Any]:
-        return answer(lambda: self.app.list_ideas(status, bool(include_hidden)))
+        return answer(lambda: ideas.list_ideas(self.app.uow(), status, bool(include_hidden)))
 
     @rpc
     def decide_idea(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.decide_idea(DecideIdea.model_validate(command)))
+        return answer(lambda: ideas.decide_idea(DecideIdea.model_validate(command), self.app.uow()))
 
     # ---------------------------------------------------------------- moderation and results
     @rpc
     def moderation_queue(self) -> dict[str, Any]:
-        return answer(self.app.moderation_queue)
+        return answer(lambda: moderation.moderation_queue(self.app.uow()))
 
     @rpc
     def moderate(self, command: dict[str, Any]) -> dict[str, Any]:
-        return answer(lambda: self.app.moderate(Moderate.model_validate(command)))
+        return answer(lambda: moderation.moderate(Moderate.model_validate(command), self.app.uow()))
 
     @rpc
     def moderation_log(self, limit: int = 100) -> dict[str, Any]:
-        return answer(lambda: self.app.moderation_log(limit))
+        return answer(lambda: moderation.moderation_log(self.app.uow(), limit))
 
     @rpc
     def town_results(self, consultation_id: str) -> dict[str, Any]:
