@@ -18,11 +18,8 @@ from services.notifications.adapters import mails
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.clock import FakeClock
 from services.notifications.adapters.mail import SmtpTransport
-from services.notifications.service_layer.handlers import (
-    InvalidLink,
-    InvalidScope,
-    NotificationsApp,
-)
+from services.notifications.domain.errors import InvalidLink, InvalidScope
+from services.notifications.service_layer.handlers import NotificationsApp
 from soesmart.config import Settings
 from soesmart.contracts import (
     ConfirmSubscription,

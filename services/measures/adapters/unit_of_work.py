@@ -46,12 +46,8 @@ class UnitOfWork:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._conn is not None
-        try:
-            if self._conn.in_transaction():
-                self._conn.rollback()
-        finally:
-            self._conn.close()
-            self._conn = None
+        self._conn.close()  # rolls back what was not committed
+        self._conn = None
 
     @property
     def connection(self) -> Connection:

@@ -1,4 +1,4 @@
-"""nameko entrypoints of the notifications service."""
+"""nameko entrypoints of the notifications service: thin, they parse, call a use case, answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.notifications.service_layer.handlers import NotificationError, NotificationsApp
+from services.notifications.domain.errors import NotificationError
+from services.notifications.service_layer import (
+    delivery,
+    fan_out,
+    personal_mails,
+    subscriptions,
+)
+from services.notifications.service_layer.handlers import NotificationsApp
 from soesmart.contracts import (
     CitizenErased,
     CitizenFollowsMeasure,
@@ -37,20 +44,21 @@ class NotificationsService:
 
     @event_consumer(NOTIFICATIONS_QUEUE)
     def on_event(self, event: Event) -> None:
+        uow, ctx = self.app.uow(), self.app.context
         if isinstance(event, MeasureStatusChanged):
-            self.app.on_measure_status_changed(event)
+            fan_out.on_measure_status_changed(event, uow, ctx)
         elif isinstance(event, CitizenLinkRequested):
-            self.app.on_citizen_link_requested(event)
+            personal_mails.on_citizen_link_requested(event, uow, ctx)
         elif isinstance(event, ConsultationMilestone):
-            self.app.on_consultation_milestone(event)
+            fan_out.on_consultation_milestone(event, uow, ctx)
         elif isinstance(event, CommentReplied):
-            self.app.on_comment_replied(event)
+            personal_mails.on_comment_replied(event, uow, ctx)
         elif isinstance(event, IdeaAccepted | IdeaDeclined):
-            self.app.on_idea_decided(event)
+            personal_mails.on_idea_decided(event, uow, ctx)
         elif isinstance(event, CitizenFollowsMeasure):
-            self.app.on_citizen_follows_measure(event)
+            subscriptions.on_citizen_follows_measure(event, uow, ctx)
         elif isinstance(event, CitizenErased):
-            self.app.on_citizen_erased(event)
+            subscriptions.on_citizen_erased(event, uow, ctx)
 
     @rpc
     def subscribe(self, command: dict[str, Any], measure_title: str = "",
@@ -61,8 +69,9 @@ class NotificationsService:
         except ValidationError as exc:
             return invalid(exc)
         try:
-            accepted = self.app.subscribe(cmd, measure_title=measure_title,
-                                          scope_title=scope_title)
+            accepted = subscriptions.subscribe(cmd, self.app.uow(), self.app.context,
+                                               measure_title=measure_title,
+                                               scope_title=scope_title)
         except NotificationError as exc:
             return _refused(exc)
         return ok(accepted.model_dump(mode="json"))
@@ -70,7 +79,8 @@ class NotificationsService:
     @rpc
     def confirm(self, command: dict[str, Any]) -> dict[str, Any]:
         try:
-            return ok(self.app.confirm(ConfirmSubscription.model_validate(command)))
+            cmd = ConfirmSubscription.model_validate(command)
+            return ok(subscriptions.confirm(cmd, self.app.uow(), self.app.context))
         except ValidationError:
             return refuse("INVALID_LINK", "Dieser Bestätigungslink ist ungültig.")
         except NotificationError as exc:
@@ -79,16 +89,17 @@ class NotificationsService:
     @rpc
     def unsubscribe(self, token: str) -> dict[str, Any]:
         try:
-            return ok(self.app.unsubscribe(token))
+            return ok(subscriptions.unsubscribe(token, self.app.uow(), self.app.context))
         except NotificationError as exc:
             return _refused(exc)
 
     @rpc
     def preferences(self, token: str) -> dict[str, Any]:
         try:
-            return ok(self.app.preferences(token).model_dump(mode="json"))
+            found = subscriptions.preferences(token, self.app.uow(), self.app.context)
         except NotificationError as exc:
             return _refused(exc)
+        return ok(found.model_dump(mode="json"))
 
     @rpc
     def update_preferences(self, command: dict[str, Any]) -> dict[str, Any]:
@@ -97,13 +108,15 @@ class NotificationsService:
         except ValidationError as exc:
             return invalid(exc)
         try:
-            return ok(self.app.update_preferences(cmd).model_dump(mode="json"))
+            changed = subscriptions.update_preferences(cmd, self.app.uow(), self.app.context)
         except NotificationError as exc:
             return _refused(exc)
+        return ok(changed.model_dump(mode="json"))
 
     @rpc
     def delivery_log(self, limit: int = 100) -> dict[str, Any]:
-        return ok(self.app.delivery_log(max(1, min(int(limit), 1000))).model_dump(mode="json"))
+        found = delivery.delivery_log(self.app.uow(), max(1, min(int(limit), 1000)))
+        return ok(found.model_dump(mode="json"))
 
     @rpc
     def ping(self) -> dict[str, Any]:

@@ -16,11 +16,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy import Engine, update
-
-from services.notifications.adapters import tables as t
 
 BATCH = 10  # mails per commit at most: also the most a crash can send twice (per connection)
 INTERVAL = 0.1  # seconds a mark may wait for others at most
@@ -35,10 +30,9 @@ class SentMarks:
     further mail is sent.
     """
 
-    def __init__(self, engine: Engine, now: Callable[[], datetime], batch: int = BATCH,
+    def __init__(self, record: Callable[[list[int]], None], batch: int = BATCH,
                  interval: float = INTERVAL) -> None:
-        self.engine = engine
-        self.now = now
+        self.record = record  # commits "sent" for the given delivery ids
         self.batch = batch
         self.interval = interval
         self._ids: list[int] = []
@@ -65,13 +59,5 @@ class SentMarks:
     def _write(self) -> None:
         if not self._ids:
             return
-        d = t.deliveries
-        with self.engine.begin() as conn:
-            # The body is not kept once the mail is out (data minimisation).
-            conn.execute(
-                update(d).where(d.c.id.in_(self._ids), d.c.status == "pending").values(
-                    status="sent", sent_at=self.now(), attempts=d.c.attempts + 1,
-                    text_body=None, html_body=None,
-                )
-            )
+        self.record(self._ids)
         self._ids = []
