@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from services.notifications.adapters.clock import Clock, SystemClock
 from services.notifications.adapters.mail import MailTransport, transport_from_settings
 from services.notifications.adapters.unit_of_work import UnitOfWork
+from services.notifications.domain.errors import InvalidLink, InvalidScope, NotificationError
 from services.notifications.service_layer import (
     delivery,
     digests,
@@ -54,6 +55,8 @@ from soesmart.contracts import (
     UpdatePreferences,
 )
 from soesmart.storage import make_engine, migrate
+
+__all__ = ["InvalidLink", "InvalidScope", "NotificationError", "NotificationsApp"]
 
 log = logging.getLogger(__name__)
 
