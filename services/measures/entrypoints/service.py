@@ -130,22 +130,18 @@ class MeasuresService:
     @rpc
     def participation_per_day(self, since: str | None = None,
                               town: str | None = None) -> dict[str, Any]:
-        try:
-            day = date.fromisoformat(since) if since else None
-        except ValueError:
-            return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
-                          [{"field": "since", "problem": "not an ISO date"}])
+        day = _day(since)
+        if isinstance(day, dict):
+            return day
         days = regional_results.participation_per_day(self.app.uow(), self.app.cache, day, town)
         return ok(days.model_dump(mode="json"))
 
     @rpc
     def participation_csv(self, since: str | None = None,
                           town: str | None = None) -> dict[str, Any]:
-        try:
-            day = date.fromisoformat(since) if since else None
-        except ValueError:
-            return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
-                          [{"field": "since", "problem": "not an ISO date"}])
+        day = _day(since)
+        if isinstance(day, dict):
+            return day
         return ok(results_exports.participation_csv(self.app.uow(), self.app.cache, day, town))
 
     @rpc
@@ -159,6 +155,15 @@ class MeasuresService:
     @rpc
     def ping(self) -> dict[str, Any]:
         return ok("pong")
+
+
+def _day(since: str | None) -> date | None | dict[str, Any]:
+    """The `since` parameter as a day (None: from the first), or a refusal naming it."""
+    try:
+        return date.fromisoformat(since) if since else None
+    except ValueError:
+        return refuse("VALIDATION_FAILED", "Datum bitte als JJJJ-MM-TT.",
+                      [{"field": "since", "problem": "not an ISO date"}])
 
 
 def _bounded(**values: tuple[Any, int, int]) -> dict[str, Any] | None:
