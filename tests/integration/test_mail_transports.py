@@ -59,11 +59,17 @@ def test_a_sent_message_arrives_whole_with_its_umlauts(transport_and_inbox) -> N
     assert received.get_body(("plain",)).get_content().strip() == "Umlaute: äöüß"
 
 
-def test_many_messages_arrive_in_order_over_one_transport(transport_and_inbox) -> None:  # type: ignore[no-untyped-def]
+def test_many_messages_arrive_each_once_and_in_order_where_the_transport_has_one(transport_and_inbox) -> None:  # type: ignore[no-untyped-def]
     transport, inbox = transport_and_inbox
-    for i in range(5):
-        transport.send(message(f"p{i}@example.org"))
-    assert sorted(str(m["To"]) for m in inbox()) == [f"p{i}@example.org" for i in range(5)]
+    sent = [f"p{i}@example.org" for i in range(5)]
+    for address in sent:
+        transport.send(message(address))
+    received = [str(m["To"]) for m in inbox()]
+    if isinstance(transport, FileTransport):
+        # A folder of .eml files has no order: every message is there once.
+        assert sorted(received) == sent
+    else:
+        assert received == sent  # one SMTP connection (and the fake) keep the order of sending
 
 
 def test_smtp_temporary_refusal_is_temporary() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from nameko.testing.services import worker_factory
 from pydantic import ValidationError
 
 from services.participation.adapters import tables as t
@@ -16,6 +17,7 @@ from services.participation.domain.model import (
     RateLimited,
     ReplyToReply,
 )
+from services.participation.entrypoints.service import ParticipationService
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.config import Settings
 from soesmart.contracts import (
@@ -84,11 +86,19 @@ def test_comments_are_listed_newest_first_with_replies_oldest_first_and_no_addre
 def test_an_empty_or_overlong_comment_is_a_field_error_and_writes_nothing(
     app: ParticipationApp, body: str,
 ) -> None:
-    confirmed_citizen(app)
-    with pytest.raises(ValidationError) as refused:
-        PostComment(citizen_id=uuid.uuid4(), measure_code=CODE, body=body)
-    assert refused.value.errors()[0]["loc"] == ("body",)
-    assert count(app, t.comments) == 0
+    # Given the town instance's RPC entrypoint over this app, and a citizen who may comment
+    service = worker_factory(ParticipationService, app=app)
+    who = str(confirmed_citizen(app))
+    before = all_rows(app)
+    # When the comment comes as the gateway sends it
+    reply = service.post_comment({"citizen_id": who, "measure_code": CODE, "body": body})
+    # Then it is refused naming the field, and no table has a row more
+    assert reply["ok"] is False and reply["error"]["code"] == "VALIDATION_FAILED", reply
+    assert [d["field"] for d in reply["error"]["details"]] == ["body"]
+    assert all_rows(app) == before
+    # (the same way, a good comment is written: the refusal above was the body's)
+    accepted = service.post_comment({"citizen_id": who, "measure_code": CODE, "body": "Gut"})
+    assert accepted["ok"] is True and count(app, t.comments) == 1
 
 
 def test_markup_is_stored_as_plain_text_as_given(app: ParticipationApp) -> None:
