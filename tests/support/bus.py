@@ -26,6 +26,18 @@ def publish_event(broker_url: str, event: Event) -> None:
                 message_id=str(event.event_id))
 
 
+def publish_events(broker_url: str, events: list[Event]) -> None:
+    """Many events over one connection, persistent, in order."""
+    with Connection(broker_url) as conn:
+        producer = conn.Producer()
+        exchange = Exchange(EVENTS_EXCHANGE.name, type="topic")
+        for event in events:
+            producer.publish(json.dumps(event.to_wire()), exchange=exchange,
+                             routing_key=event.routing_key, content_type="application/json",
+                             content_encoding="utf-8", delivery_mode=2,
+                             message_id=str(event.event_id))
+
+
 def dead_letters(broker_url: str) -> list[dict[str, Any]]:
     """Everything in the dead-letter queue (the messages go back when the connection closes)."""
     out = []

@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ T = TypeVar("T")
 
 BROKER_HOST = os.environ.get("SOESMART_TEST_BROKER_HOST", "127.0.0.1")
 MANAGEMENT_URL = os.environ.get("SOESMART_TEST_MANAGEMENT_URL", f"http://{BROKER_HOST}:15672")
+MANAGEMENT_REFRESH_SECONDS = 5.5  # RabbitMQ's collect_statistics_interval (5 s) and a margin
 POSTGRES_URL = os.environ.get(
     "SOESMART_TEST_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
 )
@@ -87,7 +89,7 @@ def delete_vhost(name: str) -> None:
 
 
 def queue_depth(vhost: str, queue: str) -> int:
-    """Messages ready + unacked in a queue (management API; refreshed every few seconds)."""
+    """Messages ready in a queue, now (a passive declare); not those a consumer holds."""
     from kombu import Connection
 
     with Connection(f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(vhost, safe='')}") as conn:
@@ -97,6 +99,41 @@ def queue_depth(vhost: str, queue: str) -> int:
             return int(count)
         finally:
             channel.close()
+
+
+def queue_messages(vhost: str, queue: str) -> int:
+    """Messages of a queue ready or held unacknowledged by a consumer, as the broker counts
+    them now. A consumer acknowledges an event after its handler has committed (a retry
+    keeps it unacknowledged), so 0 means: nothing of this queue is left to do."""
+    ctl = find_rabbitmqctl()
+    if ctl is not None:  # asks the queue itself; the management API's figures lag ~5 s
+        out = subprocess.run([ctl, "-q", "list_queues", "-p", vhost, "--no-table-headers",
+                              "name", "messages_ready", "messages_unacknowledged"],
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+        for line in out.splitlines():
+            name, ready, unacked = line.split()
+            if name == queue:
+                return int(ready) + int(unacked)
+        raise AssertionError(f"no queue {queue} in vhost {vhost}")
+    response = _management("GET", f"/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}")
+    response.raise_for_status()
+    figures = response.json()
+    return int(figures.get("messages_ready", 0)) + int(figures.get("messages_unacknowledged", 0))
+
+
+def wait_drained(vhost: str, queue: str, timeout: float = 60) -> datetime:
+    """Wait until nothing of `queue` is ready or in work; returns a moment after that (UTC).
+
+    Without rabbitmqctl the management API's figures may be a few seconds old: then
+    the queue must read empty on two looks one refresh interval apart.
+    """
+    eventually(lambda: queue_messages(vhost, queue) == 0, timeout=timeout, interval=0.3,
+               message=f"queue {queue} is drained")
+    if find_rabbitmqctl() is None:
+        time.sleep(MANAGEMENT_REFRESH_SECONDS)
+        eventually(lambda: queue_messages(vhost, queue) == 0, timeout=timeout, interval=0.3,
+                   message=f"queue {queue} is drained")
+    return datetime.now(UTC)
 
 
 def create_postgres_database() -> tuple[str, str]:

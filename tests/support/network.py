@@ -11,15 +11,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy import text
 
 from launcher.up import Child, plan_children
 from soesmart.config import Settings
+from soesmart.messaging.topology import MEASURES_QUEUE
+from soesmart.storage import make_engine
 from soesmart.towns import towns
-from tests.support.infra import create_vhost, delete_vhost, eventually, free_port
+from tests.support.infra import create_vhost, delete_vhost, eventually, free_port, wait_drained
 
 
 @dataclass
@@ -129,6 +133,53 @@ class Network:
             if m["code"] == code:
                 return m
         return None
+
+    def database_url(self, service: str, town: str | None = None) -> str:
+        """The database of one instance, as the started process finds it."""
+        settings = Settings(data_dir=self.data_dir, town=town,
+                            database_url=self.extra_env.get("SOESMART_DATABASE_URL"),
+                            database_url_template=self.database_url_template)
+        return settings.database_url_for(service)  # type: ignore[arg-type]
+
+    def unpublished_events(self) -> int:
+        """Events still in the outboxes of the running town instances."""
+        waiting = 0
+        for name, child in self.children.items():
+            if not name.startswith("participation/") or child.proc is None:
+                continue
+            engine = make_engine(self.database_url("participation", name.split("/", 1)[1]))
+            try:
+                with engine.connect() as conn:
+                    waiting += int(conn.execute(text(
+                        "SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one())
+            finally:
+                engine.dispose()
+        return waiting
+
+    def settled_results(self, code: str, timeout: float = 60) -> dict[str, Any]:
+        """The regional results of `code` once nothing is left to count.
+
+        A first look that shows the expected figure proves little: a second copy of an
+        event may still wait in a town's outbox or in the measures service's queue, and
+        a results answer may be a cached one. So: every town instance's outbox is
+        published, the measures queue is empty with nothing unacknowledged, and the
+        figures were computed after that moment.
+        """
+        eventually(lambda: self.unpublished_events() == 0, timeout=timeout, interval=0.3,
+                   message="the towns' outboxes are published")
+        drained_at = wait_drained(self.vhost, MEASURES_QUEUE.name, timeout)
+
+        def fresh() -> list[dict[str, Any]]:
+            response = self.get("/api/v1/results")
+            if response.status_code != 200:
+                return []
+            body = response.json()
+            if datetime.fromisoformat(body["generated_at"]) <= drained_at:
+                return []  # computed before the queue was drained (the cache)
+            return [next((m for m in body["measures"] if m["code"] == code), {})]
+
+        return eventually(fresh, timeout=timeout, interval=0.3,
+                          message="results computed after the queue was drained")[0]
 
     # -- citizens ----------------------------------------------------------------------
     def mails_to(self, address: str) -> list[email.message.EmailMessage]:
