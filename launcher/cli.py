@@ -7,6 +7,9 @@
     soesmart rebuild-results    rebuild the combined results from the towns' own ratings
     soesmart republish-catalogue  publish every measure again (after adding a town)
     soesmart staff create|list|disable  staff accounts (town admins, coordinators)
+    soesmart migrate            every instance's database to the newest schema
+    soesmart probe live|ready KIND  liveness / readiness of one process (exec probes)
+    soesmart kubernetes-towns   write deploy/kubernetes/base/towns/ from the towns file
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import argparse
 import os
 import sys
 
+from launcher.kubernetes import cmd_kubernetes_towns
 from launcher.maintenance import cmd_dead_letters, cmd_rebuild_results, cmd_republish_catalogue
+from launcher.migrate import cmd_migrate
 from launcher.registry import ENTRY_MODULE
 from launcher.staff import cmd_staff
 from launcher.up import cmd_up
@@ -76,6 +81,20 @@ def main(argv: list[str] | None = None) -> int:
     disable = staff_sub.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("--email", required=True)
     staff.set_defaults(func=cmd_staff)
+    sub.add_parser("migrate", help="bring every instance's database to the newest schema"
+                   ).set_defaults(func=cmd_migrate)
+    sub.add_parser("probe", add_help=False,
+                   help="liveness / readiness of one process: probe live|ready KIND [--town]")
+    k8s = sub.add_parser("kubernetes-towns",
+                         help="write deploy/kubernetes/base/towns/ from the towns file")
+    k8s.add_argument("--towns-file", help="default: SOESMART_TOWNS_FILE or soesmart/towns.toml")
+    k8s.add_argument("--check", action="store_true", help="only check that it is up to date")
+    k8s.set_defaults(func=cmd_kubernetes_towns)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["probe"]:
+        from launcher.probe import main as probe_main
+
+        return probe_main(argv[1:])
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -18,6 +18,7 @@ import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
+from launcher.probe import heartbeat_path, keep_beating  # noqa: E402
 from launcher.registry import SERVICE_KINDS, build_service  # noqa: E402
 from soesmart.config import Settings  # noqa: E402
 from soesmart.runtime import nameko_config  # noqa: E402
@@ -54,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(build_service(args.kind, settings))
 
+    heartbeat = heartbeat_path(settings, args.kind)
+
     def _stop_within_deadline() -> None:
+        heartbeat.unlink(missing_ok=True)  # stopping: no longer alive for the probes
         # A graceful stop waits for running workers and for the broker; if the broker
         # is gone it would wait forever. After the deadline, kill; as a last resort, exit.
         eventlet.spawn_after(STOP_DEADLINE + 5, os._exit, 1)
@@ -71,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)
     runner.start()
+    # From the hub the service's workers run on: a hub that stops yielding stops the
+    # heartbeat, and `python -m launcher.probe live` fails (launcher/probe.py).
+    beating = eventlet.spawn(keep_beating, heartbeat)
     logging.getLogger("soesmart").info("%s started", args.kind)
     try:
         runner.wait()
     except Exception:
         logging.getLogger("soesmart").exception("service crashed")
         return 1
+    finally:
+        beating.kill()
+        heartbeat.unlink(missing_ok=True)
     return 0
 
 
