@@ -43,8 +43,6 @@ OVERSIZED_TODAY: dict[str, str] = {
         "the OpenAPI table, to be collected from the routes (issue 9, one route table)",
     "services/gateway/citizen_pages.py":
         "citizen pages, moving into the citizen package (issue 9, gateway part)",
-    "bench/ratings.py":
-        "a benchmark script (load generator, network start, report); not product code",
 }
 
 # Blocks that stand twice today, by the files they are in; remove an entry once they differ.
