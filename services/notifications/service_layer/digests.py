@@ -118,7 +118,7 @@ def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: st
         ), unsubscribe_url, cause, sender
     groups = [
         {
-            "name": _area_name(area.area, lang),
+            "name": _area_name(area.area),
             "measures": [_group_view(ctx, m, lang) for m in area.measures],
         }
         for area in model.group_by_town_and_measure(items)
@@ -150,7 +150,6 @@ def _group_view(ctx: Context, group: model.MeasureGroup, lang: str) -> dict[str,
             ]}
 
 
-def _area_name(area: str, lang: str) -> str:
-    if not area:
-        return "Ganze Region Südwestfalen" if lang == "de" else "Whole region Südwestfalen"
-    return ", ".join(town_name(slug) for slug in area.split(","))
+def _area_name(area: str) -> str:
+    """The towns of a heading; "" for the whole region, which the template names."""
+    return ", ".join(town_name(slug) for slug in area.split(",") if slug)
