@@ -11,10 +11,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
-from services.notifications.adapters import mails
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.clock import FakeClock
 from services.notifications.adapters.mail import SmtpTransport
@@ -153,23 +151,6 @@ def test_subscribers_of_one_change_each_get_their_own_links_in_text_html_and_hea
     app.on_measure_status_changed(status_changed(3))
     deliver(app, clock)
     assert [len(news(smtp_server, who)) for who in people] == [2, 1, 2]
-
-
-def test_a_template_that_changes_a_link_is_rendered_for_each_address(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Given a template an admin changed so that it shows the link altered (here: upper case)
-    loader = ChoiceLoader([DictLoader({"shout.txt": (
-        "{% block subject %}Neu{% endblock %}{% block text %}{{ title }}: "
-        "{{ unsubscribe_url|upper }}{% endblock %}")}), mails._env("de").loader])
-    monkeypatch.setattr(mails._env("de"), "loader", loader)
-    cache = mails.ComposeCache()
-    # When two addresses' mails are composed through the cache
-    composed = [cache.compose("shout", "de", {"unsubscribe_url": f"http://h/abo?token={n}x"},
-                              title="Radweg") for n in (1, 2)]
-    # Then each is what rendering it on its own gives
-    assert [m.text for m in composed] == ["Radweg: HTTP://H/ABO?TOKEN=1X\n",
-                                          "Radweg: HTTP://H/ABO?TOKEN=2X\n"]
 
 
 def test_the_unsubscribe_link_stops_further_mail_and_cannot_be_forged(

@@ -5,6 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+
+from services.notifications.adapters import mails
 from services.notifications.adapters.mails import compose, render_raw, sign, verify
 
 
@@ -55,3 +59,32 @@ def test_a_signed_link_cannot_be_reused_for_another_subscription() -> None:
     assert not verify("secret", "unsubscribe", "sub-2", signature)
     assert not verify("other-secret", "unsubscribe", "sub-1", signature)
     assert not verify("secret", "confirm", "sub-1", signature)
+
+
+def test_a_template_that_changes_a_link_is_rendered_for_each_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a template an admin changed so that it shows the link altered (here: upper case)
+    loader = ChoiceLoader([DictLoader({"shout.txt": (
+        "{% block subject %}Neu{% endblock %}{% block text %}{{ title }}: "
+        "{{ unsubscribe_url|upper }}{% endblock %}")}), mails._env("de").loader])
+    monkeypatch.setattr(mails._env("de"), "loader", loader)
+    cache = mails.ComposeCache()
+    # When two addresses' mails are composed through the cache
+    composed = [cache.compose("shout", "de", {"unsubscribe_url": f"http://h/abo?token={n}x"},
+                              title="Radweg") for n in (1, 2)]
+    # Then each is what rendering it on its own gives
+    assert [m.text for m in composed] == ["Radweg: HTTP://H/ABO?TOKEN=1X\n",
+                                          "Radweg: HTTP://H/ABO?TOKEN=2X\n"]
+
+
+def test_the_cache_gives_each_address_what_its_own_rendering_gives() -> None:
+    # The real templates, through the real loader: a status mail to two addresses
+    shared = dict(title="Radweg", code="VEP-RAD-02", old_status="In der Beteiligung",
+                  new_status="Beschlossen", progress=None, note="",
+                  measure_url="http://x/massnahmen/VEP-RAD-02")
+    cache = mails.ComposeCache()
+    for n in (1, 2):
+        personal = {"unsubscribe_url": f"http://x/abo/abmelden?token={n}.sig"}
+        assert cache.compose("measure_status_changed", "de", personal, **shared) == compose(
+            "measure_status_changed", "de", **shared, **personal)
