@@ -45,10 +45,23 @@ def network(tmp_path: Path) -> Iterator[Network]:
         admin.close()
 
 
+def _rows(database: str, sql: str, **params: object) -> list[list[object]]:
+    url = make_url(POSTGRES_URL)
+    conn = pg8000.native.Connection(user=url.username or "postgres", host=url.host or "127.0.0.1",
+                                    port=url.port or 5432, database=database,
+                                    password=url.password)
+    try:
+        return list(conn.run(sql, **params))
+    finally:
+        conn.close()
+
+
 def test_ratings_of_two_towns_reach_the_regional_results_on_postgresql(network: Network) -> None:
     code = "VEP-RAD-02"
+    addresses = {}
     for town, support in (("arnsberg", "yes"), ("bad-berleburg", "no")):
-        auth = network.bearer(network.citizen(town))
+        addresses[town] = f"buerger-{uuid.uuid4().hex[:10]}@example.org"
+        auth = network.bearer(network.citizen(town, addresses[town]))
         r = network.post(f"/api/v1/towns/{town}/ratings", headers=auth,
                          json={"measure_code": code,
                                "effectiveness": 4, "support": support})
@@ -58,10 +71,24 @@ def test_ratings_of_two_towns_reach_the_regional_results_on_postgresql(network: 
                         timeout=10, message="both ratings are counted")
     assert result["towns"]["arnsberg"]["support"]["yes"] == 1
     assert result["towns"]["bad-berleburg"]["support"]["no"] == 1
-    # Each town's data lives in its own database
-    admin = _admin()
-    try:
-        rows = admin.run("SELECT datname FROM pg_database WHERE datname LIKE 'soesmart_sys_%'")
-        assert len(rows) >= len(INSTANCES)
-    finally:
-        admin.close()
+
+    # Each town instance wrote its citizen and rating into its own database, and no other
+    prefix = network.database_url_template.rsplit("/", 1)[1].removesuffix("{instance}")  # type: ignore[union-attr]
+    for town in towns():
+        database = f"{prefix}{town.service_name}"
+        own = addresses.get(town.slug)
+        found = _rows(database, "SELECT c.email, r.support FROM ratings r JOIN citizens c"
+                                " ON c.id = r.participant_id WHERE r.measure_code = :code",
+                      code=code)
+        citizens = {row[0] for row in _rows(database, "SELECT email FROM citizens")}
+        if own is None:
+            assert found == [], f"{database} holds ratings of another town: {found}"
+        else:
+            support = "yes" if town.slug == "arnsberg" else "no"
+            assert found == [[own, support]], f"{database}: {found}"
+        assert citizens & set(addresses.values()) == ({own} if own else set()), database
+    # ... and the regional service counted them in its database, not in a file of its own
+    tallies = _rows(f"{prefix}measures", "SELECT town, answers FROM tallies WHERE measure_code = :code"
+                    " AND answers > 0 ORDER BY town", code=code)
+    assert tallies == [["arnsberg", 1], ["bad-berleburg", 1]]
+    assert not list(network.data_dir.glob("*.db")), "no instance fell back to SQLite"
