@@ -156,10 +156,21 @@ def test_a_citizen_rates_a_measure_in_soest_with_the_browser_and_the_region_coun
 
 
 # ----------------------------------------------------------------------------- accessibility
-def _visit(path: str) -> Callable[[Any], None]:
+def _visit(path: str, heading: str, status: int = 200) -> Callable[[Any], None]:
+    """Open a page and require the state the row is about: its status and heading, an
+    alert on an error page and none elsewhere (so a 404 or a failure is never audited
+    in place of the page)."""
     def go(page: Any) -> None:
+        from playwright.sync_api import expect
+
         response = page.goto(path)
-        assert response is not None and response.status < 500, f"{path} answered"
+        assert response is not None and response.status == status, (path, response and response.status)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        alerts = page.get_by_role("alert")
+        if status >= 400:
+            expect(alerts.first).to_be_visible()
+        else:
+            expect(alerts).to_have_count(0)
     return go
 
 
@@ -307,33 +318,35 @@ def _error(page: Any) -> None:
 
 
 PAGES: list[tuple[str, Callable[[Any], None]]] = [
-    ("start page", _visit("/")),
+    ("start page", _visit("/", "Die fünf Städte")),
     *[(f"town page {slug}", _town(slug)) for slug in TOWNS],
-    ("measure page", _visit(f"/massnahmen/{CODE}")),
+    ("measure page", _visit(f"/massnahmen/{CODE}", f"({CODE})")),
     ("subscribe done page", _subscribed),
-    ("confirm page", _visit("/abo/bestaetigen?token=xyz")),
-    ("unsubscribe page", _visit("/abo/abmelden?token=xyz")),
-    ("preferences page with an unknown link", _visit("/abo/einstellungen?token=xyz")),
+    ("confirm page", _visit("/abo/bestaetigen?token=xyz", "Abonnement bestätigen")),
+    ("unsubscribe page", _visit("/abo/abmelden?token=xyz", "E-Mails abbestellen")),
+    ("preferences page with an unknown link", _visit("/abo/einstellungen?token=xyz",
+                                                     "Das hat nicht geklappt", status=400)),
     ("preferences page from a mail", _preferences),
     ("town page with a saved answer", _saved),
     ("error page", _error),
     ("form error page", _form_error),
-    ("registration page", _visit("/stadt/soest/registrieren")),
+    ("registration page", _visit("/stadt/soest/registrieren", "Registrieren in Soest")),
     ("registration with an error", _register_error),
-    ("sign-in page", _visit("/stadt/menden/anmelden")),
-    ("sign-in link page", _visit("/stadt/menden/anmelden/link?token=xyz")),
-    ("confirmation link page", _visit("/stadt/olpe/bestaetigen?token=xyz")),
-    ("measure in a town, anonymous", _visit(f"/stadt/soest/massnahmen/{CODE}")),
+    ("sign-in page", _visit("/stadt/menden/anmelden", "Anmelden in Menden")),
+    ("sign-in link page", _visit("/stadt/menden/anmelden/link?token=xyz", "Anmelden")),
+    ("confirmation link page", _visit("/stadt/olpe/bestaetigen?token=xyz",
+                                      "E-Mail-Adresse bestätigen")),
+    ("measure in a town, anonymous", _visit(f"/stadt/soest/massnahmen/{CODE}", f"({CODE})")),
     ("measure in a town with a discussion", _discussion),
     ("comment form with an error", _comment_error),
-    ("ideas page", _visit("/stadt/soest/ideen")),
+    ("ideas page", _visit("/stadt/soest/ideen", "Ideen aus Soest")),
     ("idea form with an error", _idea_error),
     ("my data", _my_data),
-    ("staff sign-in page", _visit("/verwaltung/anmelden")),
+    ("staff sign-in page", _visit("/verwaltung/anmelden", "Anmeldung für die Verwaltung")),
     ("staff sign-in with an error", _staff_sign_in_error),
     ("staff area of a coordinator", _staff_home),
     ("staff page of a town", _staff_town),
-    ("English start page", _visit("/?lang=en")),
+    ("English start page", _visit("/?lang=en", "The five towns")),
 ]
 
 
