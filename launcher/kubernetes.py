@@ -108,6 +108,10 @@ def default_towns_file() -> Path:
 
 
 def cmd_kubernetes_towns(args: argparse.Namespace) -> int:
+    if not TOWNS_DIR.parent.is_dir():
+        print(f"no {TOWNS_DIR.parent}: run this from a checkout of the repository "
+              "(pip install -e .)", file=sys.stderr)
+        return 2
     towns_file = Path(args.towns_file) if args.towns_file else default_towns_file()
     if args.check:
         problems = differences(towns_file)
