@@ -48,7 +48,8 @@ def test_every_town_has_a_page_with_its_open_consultation(network: Network) -> N
         page = eventually(lambda s=slug: (r := network.get(f"/stadt/{s}")).status_code == 200
                           and ("Velorouten" in r.text or "Bahntrasse" in r.text) and r,
                           timeout=20, message=f"the page of {name} lists measures")
-        assert page.status_code == 200 and name in page.text
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", page.text, re.S)
+        assert page.status_code == 200 and heading and name in heading.group(1), f"/stadt/{slug}"
 
 
 def _sign_up_in_the_browser_way(network: Network, town: str, address: str,
