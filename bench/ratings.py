@@ -154,7 +154,7 @@ class Network:
 # ---------------------------------------------------------------------------- citizens
 def signed_in_citizens(data_dir: Path, town: str, n: int) -> list[str]:
     """`n` confirmed citizens added to `town`'s database; their `Authorization` values."""
-    from services.gateway.citizen_sessions import BEARER_PREFIX, sign_citizen
+    from services.gateway.web.citizen_sessions import BEARER_PREFIX, sign_citizen
     from services.participation.service_layer.handlers import ParticipationApp
     from soesmart.config import Settings
     from soesmart.contracts import CitizenSession

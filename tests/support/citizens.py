@@ -69,7 +69,7 @@ def confirmed_citizens_of_running_instance(data_dir: Path, broker_url: str, town
 def signed_in_citizens(network: Any, town: str, n: int) -> list[dict[str, str]]:
     """`Authorization` headers of `n` new confirmed citizens of `town` in a running network
     (tests/support/network.py), signed the way the gateway signs a redeemed sign-in link."""
-    from services.gateway.citizen_sessions import BEARER_PREFIX, sign_citizen
+    from services.gateway.web.citizen_sessions import BEARER_PREFIX, sign_citizen
 
     ids = confirmed_citizens_of_running_instance(network.data_dir, network.broker_url, town, n,
                                                  network.database_url_template)

@@ -25,9 +25,9 @@ import pytest
 import requests
 from nameko.web.handlers import HttpRequestHandler
 
-from services.gateway.citizen_sessions import CITIZEN_COOKIE, sign_citizen
 from services.gateway.entrypoints.service import GatewayService
-from services.gateway.permissions import STAFF_COOKIE
+from services.gateway.web.citizen_sessions import CITIZEN_COOKIE, sign_citizen
+from services.gateway.web.permissions import STAFF_COOKIE
 from soesmart.config import Settings
 from soesmart.contracts import CitizenSession
 from tests.support.infra import eventually

@@ -19,10 +19,10 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import admin_pages
-from services.gateway.errors import ApiError
-from services.gateway.pages import CSRF_COOKIE, Page
-from services.gateway.permissions import Principal
+from services.gateway.town_admin import pages as admin_pages
+from services.gateway.web.errors import ApiError
+from services.gateway.web.page import CSRF_COOKIE, Page
+from services.gateway.web.permissions import Principal
 from soesmart.config import Settings
 
 CID = str(uuid.uuid4())
@@ -206,7 +206,7 @@ def test_nobody_signed_in_is_sent_to_the_staff_sign_in() -> None:
 
 
 def test_nobody_signed_in_gets_401_and_the_way_to_the_sign_in() -> None:
-    from services.gateway.entrypoints.admin_routes import staff_page
+    from services.gateway.town_admin.routes import staff_page
 
     class Routes:
         @staff_page

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from services.gateway import charts
-from services.gateway.charts import Bar, Series, StackedBar
+from services.gateway.web import charts
+from services.gateway.web.charts import Bar, Series, StackedBar
 
 SVG = "{http://www.w3.org/2000/svg}"
 

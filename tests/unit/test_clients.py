@@ -5,7 +5,7 @@ from __future__ import annotations
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.gateway.clients import client_address, client_key
+from services.gateway.web.clients import client_address, client_key
 from soesmart.config import Settings
 
 

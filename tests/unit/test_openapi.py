@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from services.gateway.entrypoints.service import GatewayService
-from services.gateway.openapi import OPERATIONS, document, werkzeug_to_openapi
+from services.gateway.web.openapi import OPERATIONS, document, werkzeug_to_openapi
 
 # Routes under /api that are not operations: the JSON 404 for unknown paths and the document.
 NOT_OPERATIONS = {"/api/{rest}", "/api/openapi.json"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.errors import ApiError
-from services.gateway.pagination import PageRequest, page_count, page_request, paginate
+from services.gateway.web.errors import ApiError
+from services.gateway.web.paging import PageRequest, page_count, page_request, paginate
 
 
 def test_without_parameters_the_first_page_of_the_default_size_is_given() -> None:

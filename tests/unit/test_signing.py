@@ -17,9 +17,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.gateway.citizen_sessions import CITIZEN_COOKIE, read_citizen, sign_citizen
-from services.gateway.errors import ApiError
-from services.gateway.permissions import ANONYMOUS, principal_from_request, require
+from services.gateway.web.citizen_sessions import CITIZEN_COOKIE, read_citizen, sign_citizen
+from services.gateway.web.errors import ApiError
+from services.gateway.web.permissions import ANONYMOUS, principal_from_request, require
 from services.notifications.adapters.mails import sign, verify
 from soesmart import signing
 from soesmart.config import Settings

@@ -10,13 +10,6 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.citizen_sessions import (
-    CITIZEN_COOKIE,
-    end_citizen_session,
-    issue_citizen_session,
-    read_citizen,
-    sign_citizen,
-)
 from services.gateway.domain.staff import (
     LockoutPolicy,
     StaffRole,
@@ -24,8 +17,15 @@ from services.gateway.domain.staff import (
     check_password,
     check_role_and_town,
 )
-from services.gateway.errors import ApiError
-from services.gateway.permissions import (
+from services.gateway.web.citizen_sessions import (
+    CITIZEN_COOKIE,
+    end_citizen_session,
+    issue_citizen_session,
+    read_citizen,
+    sign_citizen,
+)
+from services.gateway.web.errors import ApiError
+from services.gateway.web.permissions import (
     ANONYMOUS,
     CONFIRMED_ONLY,
     PERMISSIONS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.gateway.citizen_sessions import read_citizen, sign_citizen
+from services.gateway.web.citizen_sessions import read_citizen, sign_citizen
 from services.notifications.adapters.mails import sign, verify
 from soesmart.config import Settings
 from soesmart.contracts import CitizenSession

@@ -5,7 +5,7 @@ from __future__ import annotations
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.gateway.pages import Page
+from services.gateway.web.page import Page
 from soesmart.config import Settings
 
 

@@ -12,14 +12,16 @@ from pathlib import Path
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import admin_api, api, pages
-from services.gateway.backend import Backend
-from services.gateway.entrypoints.admin_routes import AdminRoutes
-from services.gateway.entrypoints.auth_routes import AuthRoutes
-from services.gateway.entrypoints.participation_routes import CitizenRoutes
-from services.gateway.entrypoints.routing import json_route, page_route, secure
-from services.gateway.errors import ApiError, json_response
+from services.gateway.citizen.routes import CitizenRoutes
+from services.gateway.public import api
 from services.gateway.service_layer.staff import staff_accounts_for
+from services.gateway.staff.routes import AuthRoutes
+from services.gateway.town_admin import api as admin_api
+from services.gateway.town_admin.routes import AdminRoutes
+from services.gateway.web import page as pages
+from services.gateway.web.backend import Backend
+from services.gateway.web.errors import ApiError, json_response
+from services.gateway.web.routing import json_route, page_route, secure
 from soesmart.config import Settings
 from soesmart.messaging.nameko_ext import TimedRpc
 from soesmart.runtime import AppProvider
@@ -153,7 +155,7 @@ class GatewayService(CitizenRoutes, AuthRoutes, AdminRoutes):
     @http("GET", "/api/openapi.json")
     @json_route
     def api_openapi(self, request: Request) -> Response:
-        from services.gateway.openapi import document
+        from services.gateway.web.openapi import document
 
         return json_response(document())
 

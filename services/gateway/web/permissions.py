@@ -16,14 +16,14 @@ from typing import Literal
 
 from werkzeug.wrappers import Request
 
-from services.gateway.citizen_sessions import BEARER_PREFIX as CITIZEN_PREFIX
-from services.gateway.citizen_sessions import (  # noqa: F401 - re-exported for the routes
+from services.gateway.web.citizen_sessions import BEARER_PREFIX as CITIZEN_PREFIX
+from services.gateway.web.citizen_sessions import (  # noqa: F401 - re-exported for the routes
     CITIZEN_COOKIE,
     end_citizen_session,
     issue_citizen_session,
     read_citizen,
 )
-from services.gateway.errors import ApiError
+from services.gateway.web.errors import ApiError
 from soesmart.config import Settings
 from soesmart.secrets_compare import same_secret
 

@@ -17,12 +17,12 @@ from urllib.parse import quote, urlencode
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
-from services.gateway import charts
-from services.gateway.backend import Backend, town_or_404, validation_details
-from services.gateway.errors import ApiError
-from services.gateway.pages import Page
-from services.gateway.pagination import page_count, page_request, paginate
-from services.gateway.permissions import Principal, can, principal_from_request, require
+from services.gateway.web import charts
+from services.gateway.web.backend import Backend, town_or_404, validation_details
+from services.gateway.web.errors import ApiError
+from services.gateway.web.page import Page
+from services.gateway.web.paging import page_count, page_request, paginate
+from services.gateway.web.permissions import Principal, can, principal_from_request, require
 from soesmart.contracts import (
     CLIMATE_FIELDS,
     MOBILITY_FIELDS,

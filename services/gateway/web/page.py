@@ -7,11 +7,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.api import do_subscribe, subscription_command
-from services.gateway.backend import Backend, town_or_404
-from services.gateway.errors import ApiError
-from services.gateway.permissions import Principal, principal_from_request
+from services.gateway.public.api import do_subscribe, subscription_command
 from services.gateway.texts import environment, text
+from services.gateway.web.backend import Backend, town_or_404
+from services.gateway.web.errors import ApiError
+from services.gateway.web.permissions import Principal, principal_from_request
 from soesmart.config import Settings
 from soesmart.i18n import LANGUAGES, label
 from soesmart.secrets_compare import same_secret

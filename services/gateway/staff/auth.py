@@ -12,12 +12,13 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.backend import parse_json, town_or_404
-from services.gateway.clients import client_key
 from services.gateway.domain.staff import InvalidCredentials, SignInLocked
-from services.gateway.errors import ApiError, json_response
-from services.gateway.pages import Page
-from services.gateway.permissions import (
+from services.gateway.service_layer.staff import API, PAGE, SignedIn, staff_accounts_for
+from services.gateway.web.backend import parse_json, town_or_404
+from services.gateway.web.clients import client_key
+from services.gateway.web.errors import ApiError, json_response
+from services.gateway.web.page import Page
+from services.gateway.web.permissions import (
     STAFF_COOKIE,
     STAFF_PREFIX,
     Principal,
@@ -25,7 +26,6 @@ from services.gateway.permissions import (
     principal_from_request,
     require,
 )
-from services.gateway.service_layer.staff import API, PAGE, SignedIn, staff_accounts_for
 from soesmart.config import Settings
 from soesmart.towns import towns
 

@@ -7,9 +7,9 @@ from typing import Any
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import staff_auth
-from services.gateway.entrypoints.routing import json_route, page_route
-from services.gateway.pages import Page
+from services.gateway.staff import auth as staff_auth
+from services.gateway.web.page import Page
+from services.gateway.web.routing import json_route, page_route
 
 
 class AuthRoutes:

@@ -14,12 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.admin_pages import csv_download, filter_measures
-from services.gateway.api import Body
-from services.gateway.backend import Backend, parse_json, town_or_404, validation_details
-from services.gateway.errors import ApiError, json_response
-from services.gateway.pagination import page_request, paginate
-from services.gateway.permissions import Principal, can, principal_from_request, require
+from services.gateway.public.api import Body
+from services.gateway.town_admin.pages import csv_download, filter_measures
+from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
+from services.gateway.web.errors import ApiError, json_response
+from services.gateway.web.paging import page_request, paginate
+from services.gateway.web.permissions import Principal, can, principal_from_request, require
 from soesmart.config import Settings
 from soesmart.contracts import (
     ChangeConsultationPhase,

@@ -13,10 +13,11 @@ from typing import Any
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import admin_api, admin_pages
-from services.gateway.admin_pages import SignInRequired
-from services.gateway.entrypoints.routing import json_route, page_route
-from services.gateway.pages import Page
+from services.gateway.town_admin import api as admin_api
+from services.gateway.town_admin import pages as admin_pages
+from services.gateway.town_admin.pages import SignInRequired
+from services.gateway.web.page import Page
+from services.gateway.web.routing import json_route, page_route
 
 TOWN = "/api/v1/towns/<string:town>"
 CONSULTATION = TOWN + "/consultations/<string:cid>"

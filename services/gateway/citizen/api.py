@@ -13,11 +13,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.backend import Backend, parse_json, town_or_404
-from services.gateway.clients import client_key
-from services.gateway.errors import ApiError, json_response
-from services.gateway.pagination import page_request, paginate
-from services.gateway.permissions import (
+from services.gateway.web.backend import Backend, parse_json, town_or_404
+from services.gateway.web.clients import client_key
+from services.gateway.web.errors import ApiError, json_response
+from services.gateway.web.paging import page_request, paginate
+from services.gateway.web.permissions import (
     Principal,
     end_citizen_session,
     issue_citizen_session,

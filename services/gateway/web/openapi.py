@@ -17,8 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
-from services.gateway import admin_api, api, citizen_api
-from services.gateway.staff_auth import SignInBody
+from services.gateway.citizen import api as citizen_api
+from services.gateway.public import api
+from services.gateway.staff.auth import SignInBody
+from services.gateway.town_admin import api as admin_api
 from soesmart import contracts as c
 
 Auth = Literal["public", "citizen", "staff", "town_admin", "coordinator", "any"]

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.backend import Backend, parse_json, town_or_404, validation_details
-from services.gateway.errors import ApiError, json_response
-from services.gateway.permissions import principal_from_request, require
+from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
+from services.gateway.web.errors import ApiError, json_response
+from services.gateway.web.permissions import principal_from_request, require
 from soesmart.config import Settings
 from soesmart.contracts import (
     ChangeMeasureStatus,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.gateway.errors import ApiError
+from services.gateway.web.errors import ApiError
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500

@@ -7,10 +7,11 @@ from typing import Any
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import citizen_api, citizen_pages
-from services.gateway.entrypoints.routing import json_route, page_route
-from services.gateway.pages import Page
-from services.gateway.permissions import principal_from_request
+from services.gateway.citizen import api as citizen_api
+from services.gateway.citizen import pages as citizen_pages
+from services.gateway.web.page import Page
+from services.gateway.web.permissions import principal_from_request
+from services.gateway.web.routing import json_route, page_route
 
 
 class CitizenRoutes:

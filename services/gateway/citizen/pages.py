@@ -13,11 +13,11 @@ from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Response
 
-from services.gateway.backend import Backend, town_or_404
-from services.gateway.clients import client_key
-from services.gateway.errors import ApiError
-from services.gateway.pages import Page
-from services.gateway.permissions import (
+from services.gateway.web.backend import Backend, town_or_404
+from services.gateway.web.clients import client_key
+from services.gateway.web.errors import ApiError
+from services.gateway.web.page import Page
+from services.gateway.web.permissions import (
     Principal,
     end_citizen_session,
     issue_citizen_session,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request
 
-from services.gateway.errors import ApiError
+from services.gateway.web.errors import ApiError
 from soesmart.messaging.nameko_ext import RpcClient, ServiceUnavailable
 from soesmart.towns import Town, UnknownTown, towns
 

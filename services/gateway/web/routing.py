@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.gateway import pages
-from services.gateway.backend import validation_details
-from services.gateway.errors import ApiError, error_response
+from services.gateway.web import page as pages
+from services.gateway.web.backend import validation_details
+from services.gateway.web.errors import ApiError, error_response
 
 log = logging.getLogger("services.gateway.entrypoints.service")
 
