@@ -19,7 +19,10 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from services.gateway.coordinator import pages as coordinator_pages
 from services.gateway.town_admin import pages as admin_pages
+from services.gateway.web import staff_pages
+from services.gateway.web.catalogue import filter_measures
 from services.gateway.web.errors import ApiError
 from services.gateway.web.page import CSRF_COOKIE, Page
 from services.gateway.web.permissions import Principal
@@ -169,11 +172,11 @@ TOWN_PAGES: list[tuple[str, Callable[[Page, FakeBackend], Response]]] = [
     ("ideas", lambda p, b: admin_pages.ideas_page(p, b, "soest")),
 ]
 REGION_PAGES: list[tuple[str, Callable[[Page, FakeBackend], Response]]] = [
-    ("dashboard", lambda p, b: admin_pages.region_home(p, b)),
-    ("catalogue", lambda p, b: admin_pages.catalogue_page(p, b)),
-    ("measure", lambda p, b: admin_pages.measure_page(p, b, "VEP-RAD-01")),
-    ("deliveries", lambda p, b: admin_pages.deliveries_page(p, b)),
-    ("exports", lambda p, b: admin_pages.exports_page(p)),
+    ("dashboard", lambda p, b: coordinator_pages.region_home(p, b)),
+    ("catalogue", lambda p, b: coordinator_pages.catalogue_page(p, b)),
+    ("measure", lambda p, b: coordinator_pages.measure_page(p, b, "VEP-RAD-01")),
+    ("deliveries", lambda p, b: coordinator_pages.deliveries_page(p, b)),
+    ("exports", lambda p, b: coordinator_pages.exports_page(p)),
     ("town results", lambda p, b: admin_pages.town_home(p, b, "soest", results_only=True)),
 ]
 
@@ -201,17 +204,15 @@ def test_every_page_of_a_coordinator_renders_in_both_languages(
 
 def test_nobody_signed_in_is_sent_to_the_staff_sign_in() -> None:
     page = _page("/verwaltung/stadt/soest/moderation", ANONYMOUS)
-    with pytest.raises(admin_pages.SignInRequired):
+    with pytest.raises(staff_pages.SignInRequired):
         admin_pages.moderation_page(page, FakeBackend(), "soest")
 
 
 def test_nobody_signed_in_gets_401_and_the_way_to_the_sign_in() -> None:
-    from services.gateway.town_admin.routes import staff_page
-
     class Routes:
-        @staff_page
+        @staff_pages.staff_page
         def route(self, page: Page) -> Response:
-            raise admin_pages.SignInRequired()
+            raise staff_pages.SignInRequired()
 
     response = Routes().route(_page("/verwaltung/region/katalog?q=rad", ANONYMOUS))
     assert response.status_code == 401
@@ -252,7 +253,7 @@ def test_a_coordinator_reads_a_towns_consultations_without_the_buttons_and_no_dr
 
 def test_town_admins_do_not_reach_the_region() -> None:
     with pytest.raises(ApiError) as caught:
-        admin_pages.catalogue_page(_page("/x", ADMIN), FakeBackend())
+        coordinator_pages.catalogue_page(_page("/x", ADMIN), FakeBackend())
     assert caught.value.status == 403
 
 
@@ -354,7 +355,7 @@ def test_a_refused_import_shows_row_column_and_problem() -> None:
                        [{"row": 3, "column": "programme", "problem": "unbekanntes Programm"}])
     page = _page("/x", COORDINATOR, method="POST", data={
         "csrf": "tok", "file": (io.BytesIO(b"code;title\nX;Y\n"), "katalog.csv")})
-    response = admin_pages.catalogue_import(page, FakeBackend({"import_catalogue": refusal}))
+    response = coordinator_pages.catalogue_import(page, FakeBackend({"import_catalogue": refusal}))
     assert response.status_code == 422
     html = _html(response)
     _check_html(html)
@@ -366,21 +367,21 @@ def test_an_accepted_import_says_what_it_did() -> None:
     backend = FakeBackend()
     page = _page("/x", COORDINATOR, method="POST", data={
         "csrf": "tok", "file": (io.BytesIO("code;title\n".encode("cp1252")), "k.csv")})
-    html = _html(admin_pages.catalogue_import(page, backend))
+    html = _html(coordinator_pages.catalogue_import(page, backend))
     assert "3 Zeilen, 1 neu, 0 geändert, 2 unverändert" in html
     call = [c for c in backend.calls if c[1] == "import_catalogue"][0][2]
     assert call["format"] == "csv" and call["imported_by"] == "Kim Koordination"
 
 
 def test_the_catalogue_filters_by_programme_status_and_town() -> None:
-    measures = admin_pages.filter_measures(MEASURES, {"programme": "vep_klima_plus"})
+    measures = filter_measures(MEASURES, {"programme": "vep_klima_plus"})
     assert [m["code"] for m in measures] == ["VEP-RAD-01", "VEP-FUSS-01"]
     towns_of = {m["code"]: m["towns"] for m in MEASURES}
-    assert [m["code"] for m in admin_pages.filter_measures(MEASURES, {"town": "soest"}, towns_of)] \
+    assert [m["code"] for m in filter_measures(MEASURES, {"town": "soest"}, towns_of)] \
         == ["VEP-RAD-01", "MPK-GEB-01"]
-    assert [m["code"] for m in admin_pages.filter_measures(MEASURES, {"status": "decided"})] \
+    assert [m["code"] for m in filter_measures(MEASURES, {"status": "decided"})] \
         == ["MPK-GEB-01"]
-    assert [m["code"] for m in admin_pages.filter_measures(MEASURES, {"q": "gehweg"})] \
+    assert [m["code"] for m in filter_measures(MEASURES, {"q": "gehweg"})] \
         == ["VEP-FUSS-01"]
 
 

@@ -1,35 +1,46 @@
-"""The JSON API (/api/v1): request bodies in, wire contracts out, one error shape."""
+"""The public JSON API: towns, the catalogue, combined results, mail subscriptions, readiness."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, EmailStr, Field, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
+from services.gateway.web.bodies import Body
+from services.gateway.web.catalogue import filter_measures
+from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
-from services.gateway.web.permissions import principal_from_request, require
+from services.gateway.web.paging import page_request, paginate
 from soesmart.config import Settings
 from soesmart.contracts import (
-    ChangeMeasureStatus,
     Frequency,
     MeasureCode,
     MeasureStatus,
+    Programme,
     Subscribe,
     SubscriptionScope,
 )
 from soesmart.towns import towns
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Health(BaseModel):
+    status: str
 
 
-class StatusBody(Body):
-    status: MeasureStatus
-    note: str = Field(default="", max_length=2000)
-    progress: int | None = Field(default=None, ge=0, le=100)
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+
+
+class TownOut(BaseModel):
+    slug: str
+    name: str
+    population: int
+    postcodes: list[str]
+    service: str
 
 
 class SubscriptionBody(Body):
@@ -60,22 +71,6 @@ def regional_results(backend: Backend) -> Response:
 
 def get_measure(backend: Backend, code: str) -> Response:
     return json_response(backend.call("measures", "get_measure", code=code))
-
-
-def acting_as(settings: Settings, request: Request, action: str, town: str | None = None) -> str:
-    """The name of who sends this request, if they may do `action` (401/403 otherwise)."""
-    return require(principal_from_request(request, settings), action, town).name
-
-
-def change_status(backend: Backend, settings: Settings, request: Request, code: str) -> Response:
-    who = acting_as(settings, request, "measure.status")
-    body = parse_json(request, StatusBody, settings.max_body_bytes)
-    command = ChangeMeasureStatus(
-        code=code, status=body.status, note=body.note, progress=body.progress, changed_by=who
-    )
-    return json_response(
-        backend.call("measures", "change_status", command=command.model_dump(mode="json"))
-    )
 
 
 def subscribe(backend: Backend, settings: Settings, request: Request) -> Response:
@@ -131,108 +126,30 @@ def readiness(backend: Backend) -> Response:
                          200 if ready else 503)
 
 
-# --- catalogue and combined results (measures)
-CATALOGUE_FORMATS = {"text/csv": "csv", "application/json": "json"}
-
-
-def _int_arg(request: Request, name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.",
-                       [{"field": name, "problem": "must be a whole number"}]) from None
-
-
-def _csv_download(text: str, filename: str) -> Response:
-    return Response(text.encode("utf-8"), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def import_catalogue(backend: Backend, settings: Settings, request: Request) -> Response:
-    """A whole catalogue file as the body (text/csv or application/json); all or nothing."""
-    who = acting_as(settings, request, "catalogue.write")
-    fmt = CATALOGUE_FORMATS.get(request.mimetype)
-    if fmt is None:
-        raise ApiError(
-            "UNSUPPORTED_MEDIA_TYPE", "Bitte senden Sie die Datei als CSV (text/csv) oder JSON.",
-            [{"field": "Content-Type", "problem": "must be text/csv or application/json"}],
-        )
-    limit = settings.max_import_bytes
-    if (request.content_length or 0) > limit:
-        raise ApiError("PAYLOAD_TOO_LARGE", f"Die Datei ist zu groß (höchstens {limit} Bytes).",
-                       [{"field": "body", "problem": f"larger than {limit} bytes"}])
-    request.max_content_length = limit
-    raw = request.get_data(cache=False)
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # Spreadsheets saved as "CSV (Trennzeichen-getrennt)" use the Windows code page.
-        content = raw.decode("cp1252", errors="replace")
-    return json_response(
-        backend.call("measures", "import_catalogue", content=content, format=fmt, imported_by=who)
-    )
-
-
 def export_catalogue(backend: Backend, request: Request) -> Response:
     fmt = request.args.get("format", "json")
     text = backend.call("measures", "export_catalogue", format=fmt)
     if fmt == "csv":
-        return _csv_download(text, "massnahmenkatalog.csv")
+        return csv_download(text, "massnahmenkatalog.csv")
     return Response(text, content_type="application/json; charset=utf-8")
 
 
-def results_top(backend: Backend, settings: Settings, request: Request) -> Response:
-    acting_as(settings, request, "regional_results.read")
-    town = request.args.get("town") or None
-    if town is not None:
-        town_or_404(town)
-    return json_response(backend.call(
-        "measures", "top_measures", limit=_int_arg(request, "limit", 10),
-        min_answers=_int_arg(request, "min_answers", 1), town=town,
-    ))
-
-
-def results_compare_towns(backend: Backend, settings: Settings, request: Request,
-                          code: str) -> Response:
-    acting_as(settings, request, "regional_results.read")
-    return json_response(backend.call("measures", "compare_towns", code=code))
-
-
-def results_disagreements(backend: Backend, settings: Settings, request: Request) -> Response:
-    acting_as(settings, request, "regional_results.read")
-    return json_response(backend.call(
-        "measures", "disagreements", limit=_int_arg(request, "limit", 10),
-        min_answers=_int_arg(request, "min_answers", 20),
-    ))
-
-
-def results_participation(backend: Backend, settings: Settings, request: Request) -> Response:
-    acting_as(settings, request, "regional_results.read")
-    town = request.args.get("town") or None
-    if town is not None:
-        town_or_404(town)
-    return json_response(backend.call(
-        "measures", "participation_per_day", since=request.args.get("since") or None, town=town,
-    ))
-
-
-def results_export(backend: Backend, settings: Settings, request: Request) -> Response:
-    acting_as(settings, request, "regional_results.read")
-    return _csv_download(backend.call("measures", "results_csv"), "ergebnisse-region.csv")
-
-
-# --- subscriptions and mail (notifications)
-
-
-def delivery_log(backend: Backend, settings: Settings, request: Request) -> Response:
-    """For the coordinators: mails by cause and outcome, recent deliveries, bouncing addresses."""
-    acting_as(settings, request, "deliveries.read")
-    try:
-        limit = int(request.args.get("limit", "100"))
-    except ValueError:
-        raise ApiError("VALIDATION_FAILED", "limit muss eine Zahl sein.",
-                       [{"field": "limit", "problem": "not a number"}]) from None
-    return json_response(backend.call("notifications", "delivery_log", limit=limit))
+def list_measures(backend: Backend, request: Request) -> Response:
+    """The catalogue, filtered (town, programme, field_of_action, status) and paged."""
+    paging = page_request(request.args)
+    filters = {k: request.args.get(k, "").strip()
+               for k in ("programme", "field_of_action", "status", "town")}
+    problems = []
+    if filters["programme"] and filters["programme"] not in {p.value for p in Programme}:
+        problems.append({"field": "programme", "problem": "unknown programme"})
+    if filters["status"] and filters["status"] not in {s.value for s in MeasureStatus}:
+        problems.append({"field": "status", "problem": "unknown status"})
+    if problems:
+        raise ApiError("VALIDATION_FAILED", "Die Filter sind ungültig.", problems)
+    towns_of = None
+    if filters["town"]:
+        town_or_404(filters["town"])
+        exported = json.loads(backend.call("measures", "export_catalogue", format="json"))
+        towns_of = {m["code"]: m.get("towns") or () for m in exported["measures"]}
+    measures = filter_measures(backend.call("measures", "list_measures"), filters, towns_of)
+    return json_response(paginate(measures, paging))

@@ -33,6 +33,19 @@ STAFF_HOME = "/verwaltung"
 SIGN_IN_PAGE = "/verwaltung/anmelden"
 
 
+class TokenOut(BaseModel):
+    token: str
+    expires_at: str
+    role: str
+    town: str | None = None
+
+
+class Whoami(BaseModel):
+    role: str
+    name: str
+    town: str | None = None
+
+
 class SignInBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -4,55 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.staff import auth as staff_auth
+from services.gateway.web.openapi import StatusOut
 from services.gateway.web.page import Page
-from services.gateway.web.routing import json_route, page_route
+from services.gateway.web.routing import api as route
+from services.gateway.web.routing import page
 
 
-class AuthRoutes:
+class StaffRoutes:
     app: Any  # provided by GatewayService
 
     # --- JSON API: bearer tokens for scripts and API clients
-    @http("POST", "/api/v1/auth/token")
-    @json_route
+    @route("POST", "/api/v1/auth/token", "Staff sign-in: a bearer token for the API", "staff",
+           body=staff_auth.SignInBody, response=staff_auth.TokenOut, errors=(401, 422, 429))
     def api_auth_token(self, request: Request) -> Response:
         return staff_auth.issue_token(self.app.settings, request)
 
-    @http("POST", "/api/v1/auth/logout")
-    @json_route
+    @route("POST", "/api/v1/auth/logout", "Revoke the bearer token", "staff", auth="staff",
+           response=StatusOut, errors=(401,))
     def api_auth_logout(self, request: Request) -> Response:
         return staff_auth.revoke_token(self.app.settings, request)
 
-    @http("GET", "/api/v1/auth/me")
-    @json_route
+    @route("GET", "/api/v1/auth/me", "Who this credential belongs to", "staff", auth="any",
+           response=staff_auth.Whoami, errors=(401,))
     def api_auth_me(self, request: Request) -> Response:
         return staff_auth.whoami(self.app.settings, request)
 
     # --- pages of the staff
-    @http("GET", "/verwaltung/anmelden")
-    @page_route
+    @page("GET", "/verwaltung/anmelden")
     def staff_sign_in_page(self, page: Page) -> Response:
         return staff_auth.sign_in_page(page)
 
-    @http("POST", "/verwaltung/anmelden")
-    @page_route
+    @page("POST", "/verwaltung/anmelden")
     def staff_sign_in(self, page: Page) -> Response:
         return staff_auth.sign_in_form(page)
 
-    @http("POST", "/verwaltung/abmelden")
-    @page_route
+    @page("POST", "/verwaltung/abmelden")
     def staff_sign_out(self, page: Page) -> Response:
         return staff_auth.sign_out_form(page)
 
-    @http("GET", "/verwaltung")
-    @page_route
+    @page("GET", "/verwaltung")
     def staff_home(self, page: Page) -> Response:
         return staff_auth.staff_home(page)
 
-    @http("GET", "/verwaltung/stadt/<string:town>")
-    @page_route
+    @page("GET", "/verwaltung/stadt/<string:town>")
     def staff_town(self, page: Page, town: str) -> Response:
         return staff_auth.staff_town(page, town)

@@ -1,4 +1,4 @@
-"""The JSON API of town admins and coordinators: consultations, moderation, ideas, the catalogue list.
+"""The JSON API of a town's consultations, moderation and ideas (town admins decide).
 
 Bodies are the commands of `soesmart.contracts` without `actor`: the gateway adds
 the signed-in staff member's name. Every route asks `permissions.require` first.
@@ -6,7 +6,6 @@ the signed-in staff member's name. Every route asks `permissions.require` first.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from typing import Any, Literal
@@ -14,9 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.public.api import Body
-from services.gateway.town_admin.pages import csv_download, filter_measures
 from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
+from services.gateway.web.bodies import Body
+from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.paging import page_request, paginate
 from services.gateway.web.permissions import Principal, can, principal_from_request, require
@@ -26,7 +25,6 @@ from soesmart.contracts import (
     CreateConsultation,
     DecideIdea,
     MeasureCode,
-    MeasureStatus,
     Moderate,
     Programme,
     UpdateConsultation,
@@ -94,9 +92,6 @@ def _town(settings: Settings, request: Request, town: str, action: str) -> tuple
 
 def _flag(request: Request, name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes", "ja")
-
-
-# ------------------------------------------------------------------------------ consultations
 
 
 def town_consultations(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
@@ -177,9 +172,6 @@ def town_results_csv(backend: Backend, settings: Settings, request: Request, tow
     return csv_download(text, f"ergebnisse-{t.slug}-{cid[:8]}.csv")
 
 
-# ------------------------------------------------------------------------------ moderation, ideas
-
-
 def moderation_queue(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
     t, _ = _town(settings, request, town, "moderation")
     return json_response(backend.call(t.service_name, "moderation_queue"))
@@ -207,27 +199,3 @@ def decide_idea(backend: Backend, settings: Settings, request: Request, town: st
     command = _command(DecideIdea, {"idea_id": idea_id, "decision": body.decision,
                                     "reason": body.reason, "actor": who.name})
     return json_response(backend.call(t.service_name, "decide_idea", command=command))
-
-
-# ------------------------------------------------------------------------------ catalogue
-
-
-def list_measures(backend: Backend, request: Request) -> Response:
-    """The catalogue, filtered (town, programme, field_of_action, status) and paged."""
-    paging = page_request(request.args)
-    filters = {k: request.args.get(k, "").strip()
-               for k in ("programme", "field_of_action", "status", "town")}
-    problems = []
-    if filters["programme"] and filters["programme"] not in {p.value for p in Programme}:
-        problems.append({"field": "programme", "problem": "unknown programme"})
-    if filters["status"] and filters["status"] not in {s.value for s in MeasureStatus}:
-        problems.append({"field": "status", "problem": "unknown status"})
-    if problems:
-        raise ApiError("VALIDATION_FAILED", "Die Filter sind ungültig.", problems)
-    towns_of = None
-    if filters["town"]:
-        town_or_404(filters["town"])
-        exported = json.loads(backend.call("measures", "export_catalogue", format="json"))
-        towns_of = {m["code"]: m.get("towns") or () for m in exported["measures"]}
-    measures = filter_measures(backend.call("measures", "list_measures"), filters, towns_of)
-    return json_response(paginate(measures, paging))

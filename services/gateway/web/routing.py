@@ -1,18 +1,26 @@
-"""Decorators every gateway route goes through: one place for errors and security headers."""
+"""How a gateway route is declared: one place for errors, security headers and API metadata.
+
+`api(...)` declares a JSON route together with its OpenAPI `Operation` (body, answer,
+who may call it); `page(...)` a server-rendered page; `staff_page(...)` a page of the
+staff, which answers anonymous visitors with 401 and the way to the sign-in.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
+from nameko.web.handlers import http
 from pydantic import ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web import page as pages
+from services.gateway.web import staff_pages
 from services.gateway.web.backend import validation_details
 from services.gateway.web.errors import ApiError, error_response
+from services.gateway.web.openapi import OPERATION_ATTRIBUTE, Operation
 
 log = logging.getLogger("services.gateway.entrypoints.service")
 
@@ -82,3 +90,42 @@ def page_route(fn: Callable[..., Response]) -> Callable[..., Response]:
         return secure(response)
 
     return wrapper
+
+
+Route = TypeVar("Route", bound=Callable[..., Response])
+
+
+def api(method: str, url: str, summary: str, tag: str, **operation: Any) -> Callable[[Route], Route]:
+    """A JSON route, documented in /api/openapi.json by `Operation(summary, tag, **operation)`."""
+    described = Operation(summary, tag, **operation)
+
+    def declare(fn: Route) -> Route:
+        route = json_route(fn)
+        setattr(route, OPERATION_ATTRIBUTE, described)
+        return http(method, url)(route)  # type: ignore[no-any-return]
+
+    return declare
+
+
+def json_only(method: str, url: str) -> Callable[[Route], Route]:
+    """A JSON route that is not an operation of the API (the document itself, the JSON 404)."""
+    def declare(fn: Route) -> Route:
+        return http(method, url)(json_route(fn))  # type: ignore[no-any-return]
+
+    return declare
+
+
+def page(method: str, url: str) -> Callable[[Route], Route]:
+    """A server-rendered page; the route receives the request's `Page`."""
+    def declare(fn: Route) -> Route:
+        return http(method, url)(page_route(fn))  # type: ignore[no-any-return]
+
+    return declare
+
+
+def staff_page(method: str, url: str) -> Callable[[Route], Route]:
+    """A page of the staff: anonymous visitors get 401 and the way to sign in; never cached."""
+    def declare(fn: Route) -> Route:
+        return http(method, url)(page_route(staff_pages.staff_page(fn)))  # type: ignore[no-any-return]
+
+    return declare
