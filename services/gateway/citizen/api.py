@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, Field
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404
+from services.gateway.web.bodies import body_of
 from services.gateway.web.clients import client_key
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.paging import page_request, paginate
@@ -26,71 +27,31 @@ from services.gateway.web.permissions import (
 from soesmart.config import Settings
 from soesmart.contracts import (
     CitizenSession,
-    CommentBody,
-    DisplayName,
-    FlagReason,
-    Language,
-    MeasureCode,
-    Postcode,
-    Support,
+    FlagComment,
+    PostComment,
+    ProposeIdea,
+    RateMeasure,
+    RedeemLink,
+    RegisterCitizen,
+    RequestSignIn,
+    UpdateCitizen,
 )
 from soesmart.towns import Town
 
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RegisterBody(Body):
-    email: EmailStr
-    postcode: Postcode
-    display_name: DisplayName = Field(description="Shown publicly next to comments and ideas.")
-    language: Language = "de"
-    notify_replies: bool = Field(default=False, description="Mail me replies to my comments.")
-    follow_rated: bool = Field(default=False, description="Mail me news of the measures I rate.")
-
-
-class EmailBody(Body):
-    email: EmailStr
-
-
-class LinkTokenBody(Body):
-    token: str = Field(min_length=20, max_length=200)
-
-
-class UpdateMeBody(Body):
-    display_name: DisplayName | None = None
-    language: Language | None = None
-    notify_replies: bool | None = None
-    follow_rated: bool | None = None
-
-
-class RatingBody(Body):
-    """The two questions for one measure; the citizen is the signed-in one."""
-
-    measure_code: MeasureCode
-    effectiveness: int | None = Field(default=None, ge=1, le=5)
-    support: Support | None = None
-    reason: str | None = Field(default=None, max_length=500)
-    consultation_id: uuid.UUID | None = None
-
-
-class CommentBodyIn(Body):
-    body: CommentBody
-    parent_id: uuid.UUID | None = None
-    consultation_id: uuid.UUID | None = None
-
-
-class FlagBody(Body):
-    reason: FlagReason
-    note: str = Field(default="", max_length=500)
-
-
-class IdeaBody(Body):
-    title: str = Field(min_length=5, max_length=200)
-    description: str = Field(min_length=20, max_length=5000)
-    field_of_action: str
-    place: str | None = Field(default=None, max_length=200)
+RegisterBody = body_of(RegisterCitizen, "RegisterBody", without=("client",), describe={
+    "display_name": "Shown publicly next to comments and ideas.",
+    "notify_replies": "Mail me replies to my comments.",
+    "follow_rated": "Mail me news of the measures I rate.",
+})
+EmailBody = body_of(RequestSignIn, "EmailBody", without=("client",))
+LinkTokenBody = body_of(RedeemLink, "LinkTokenBody")
+UpdateMeBody = body_of(UpdateCitizen, "UpdateMeBody", without=("citizen_id",))
+RatingBody = body_of(RateMeasure, "RatingBody", without=("participant_id",),
+                     add={"consultation_id": (uuid.UUID | None, None)},
+                     doc="The two questions for one measure; the citizen is the signed-in one.")
+CommentBodyIn = body_of(PostComment, "CommentBodyIn", without=("citizen_id", "measure_code", "client"))
+FlagBody = body_of(FlagComment, "FlagBody", without=("citizen_id", "comment_id", "client"))
+IdeaBody = body_of(ProposeIdea, "IdeaBody", without=("citizen_id", "client"))
 
 
 class SessionOut(BaseModel):
@@ -121,7 +82,7 @@ def register(backend: Backend, settings: Settings, request: Request, town: str) 
 def request_sign_in(backend: Backend, settings: Settings, request: Request, town: str) -> Response:
     t = town_or_404(town)
     body = parse_json(request, EmailBody, settings.max_body_bytes)
-    command = {"email": body.email, "client": client_key(request, settings)}
+    command = body.model_dump(mode="json") | {"client": client_key(request, settings)}
     return json_response(backend.call(t.service_name, "request_sign_in", command=command), 202)
 
 
@@ -129,7 +90,7 @@ def redeem(backend: Backend, settings: Settings, request: Request, town: str,
            method: Literal["confirm_citizen", "redeem_sign_in"]) -> Response:
     t = town_or_404(town)
     body = parse_json(request, LinkTokenBody, settings.max_body_bytes)
-    session = backend.call(t.service_name, method, command={"token": body.token})
+    session = backend.call(t.service_name, method, command=body.model_dump(mode="json"))
     response = json_response({})
     bearer = issue_citizen_session(response, CitizenSession.model_validate(session), settings)
     response.set_data(SessionOut(**session, token=bearer).model_dump_json())
@@ -175,14 +136,10 @@ def rate(backend: Backend, settings: Settings, principal: Principal, request: Re
          town: str) -> Response:
     t = town_or_404(town)
     cid = citizen_of(principal, t, "rating.write")
-    body = parse_json(request, RatingBody, settings.max_body_bytes)
-    command = {"measure_code": body.measure_code, "participant_id": str(cid),
-               "effectiveness": body.effectiveness,
-               "support": body.support.value if body.support else None, "reason": body.reason}
-    accepted = backend.call(
-        t.service_name, "rate", command=command,
-        consultation_id=str(body.consultation_id) if body.consultation_id else None,
-    )
+    command = parse_json(request, RatingBody, settings.max_body_bytes).model_dump(mode="json")
+    consultation_id = command.pop("consultation_id")
+    command["participant_id"] = str(cid)
+    accepted = backend.call(t.service_name, "rate", command=command, consultation_id=consultation_id)
     return json_response(accepted, 201 if accepted["changed"] else 200)
 
 

@@ -5,22 +5,17 @@ Every handler asks `permissions.require` first (through `acting_as`).
 
 from __future__ import annotations
 
-from pydantic import Field
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404
-from services.gateway.web.bodies import Body
+from services.gateway.web.bodies import body_of
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.permissions import principal_from_request, require
 from soesmart.config import Settings
-from soesmart.contracts import ChangeMeasureStatus, MeasureStatus
+from soesmart.contracts import ChangeMeasureStatus
 
-
-class StatusBody(Body):
-    status: MeasureStatus
-    note: str = Field(default="", max_length=2000)
-    progress: int | None = Field(default=None, ge=0, le=100)
+StatusBody = body_of(ChangeMeasureStatus, "StatusBody", without=("code", "changed_by"))
 
 
 def acting_as(settings: Settings, request: Request, action: str, town: str | None = None) -> str:
@@ -31,9 +26,7 @@ def acting_as(settings: Settings, request: Request, action: str, town: str | Non
 def change_status(backend: Backend, settings: Settings, request: Request, code: str) -> Response:
     who = acting_as(settings, request, "measure.status")
     body = parse_json(request, StatusBody, settings.max_body_bytes)
-    command = ChangeMeasureStatus(
-        code=code, status=body.status, note=body.note, progress=body.progress, changed_by=who
-    )
+    command = ChangeMeasureStatus.model_validate({**body.model_dump(), "code": code, "changed_by": who})
     return json_response(
         backend.call("measures", "change_status", command=command.model_dump(mode="json"))
     )

@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
-from services.gateway.web.bodies import Body
+from services.gateway.web.bodies import body_of
 from services.gateway.web.catalogue import filter_measures
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.paging import page_request, paginate
 from soesmart.config import Settings
 from soesmart.contracts import (
-    Frequency,
-    MeasureCode,
+    ConfirmSubscription,
     MeasureStatus,
     Programme,
     Subscribe,
@@ -43,19 +42,10 @@ class TownOut(BaseModel):
     service: str
 
 
-class SubscriptionBody(Body):
-    """A measure (`measure_code`, as before) or any scope (`scope_type` + `scope_value`)."""
-
-    email: EmailStr
-    measure_code: MeasureCode | None = None
-    scope_type: SubscriptionScope | None = None
-    scope_value: str | None = Field(default=None, max_length=60)
-    language: Literal["de", "en"] = "de"
-    frequency: Frequency = Frequency.IMMEDIATE
-
-
-class TokenBody(Body):
-    token: str = Field(min_length=10, max_length=200)
+SubscriptionBody = body_of(
+    Subscribe, "SubscriptionBody", optional=("scope_type", "scope_value"),
+    doc="A measure (`measure_code`, as before) or any scope (`scope_type` + `scope_value`).")
+TokenBody = body_of(ConfirmSubscription, "TokenBody")
 
 
 def list_towns() -> Response:
@@ -99,12 +89,12 @@ def do_subscribe(backend: Backend, cmd: Subscribe) -> Any:
 
 def confirm_subscription(backend: Backend, settings: Settings, request: Request) -> Response:
     body = parse_json(request, TokenBody, settings.max_body_bytes)
-    return json_response(backend.call("notifications", "confirm", command={"token": body.token}))
+    return json_response(backend.call("notifications", "confirm", command=body.model_dump(mode="json")))
 
 
 def unsubscribe(backend: Backend, settings: Settings, request: Request) -> Response:
     body = parse_json(request, TokenBody, settings.max_body_bytes)
-    return json_response(backend.call("notifications", "unsubscribe", token=body.token))
+    return json_response(backend.call("notifications", "unsubscribe", token=body.model_dump()["token"]))
 
 
 def readiness(backend: Backend) -> Response:

@@ -6,15 +6,13 @@ the signed-in staff member's name. Every route asks `permissions.require` first.
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
-from services.gateway.web.bodies import Body
+from services.gateway.web.bodies import body_of
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.paging import page_request, paginate
@@ -24,52 +22,20 @@ from soesmart.contracts import (
     ChangeConsultationPhase,
     CreateConsultation,
     DecideIdea,
-    MeasureCode,
     Moderate,
-    Programme,
     UpdateConsultation,
 )
 from soesmart.towns import Town
 
-
-class ConsultationBody(Body):
-    """A new consultation (a draft); measures by programme, field of action or code."""
-
-    title: str = Field(min_length=5, max_length=300)
-    description: str = Field(default="", max_length=10000)
-    starts_on: date
-    ends_on: date
-    programmes: tuple[Programme, ...] = ()
-    fields_of_action: tuple[str, ...] = ()
-    measure_codes: tuple[MeasureCode, ...] = ()
-
-
-class ConsultationPatch(Body):
-    """Only the fields sent change; an open consultation changes only texts and end date."""
-
-    title: str | None = Field(default=None, min_length=5, max_length=300)
-    description: str | None = Field(default=None, max_length=10000)
-    starts_on: date | None = None
-    ends_on: date | None = None
-    programmes: tuple[Programme, ...] | None = None
-    fields_of_action: tuple[str, ...] | None = None
-    measure_codes: tuple[MeasureCode, ...] | None = None
-
-
-class PhaseBody(Body):
-    phase: Literal["open", "closed", "results_published"]
-
-
-class ModerationBody(Body):
-    target_type: Literal["comment", "idea"]
-    target_id: uuid.UUID
-    action: Literal["hide", "restore", "dismiss_flags"]
-    reason: str = Field(default="", max_length=1000)
-
-
-class DecisionBody(Body):
-    decision: Literal["accept", "decline"]
-    reason: str = Field(default="", max_length=2000)
+ConsultationBody = body_of(
+    CreateConsultation, "ConsultationBody", without=("actor",),
+    doc="A new consultation (a draft); measures by programme, field of action or code.")
+ConsultationPatch = body_of(
+    UpdateConsultation, "ConsultationPatch", without=("consultation_id", "actor"),
+    doc="Only the fields sent change; an open consultation changes only texts and end date.")
+PhaseBody = body_of(ChangeConsultationPhase, "PhaseBody", without=("consultation_id", "actor"))
+ModerationBody = body_of(Moderate, "ModerationBody", without=("actor",))
+DecisionBody = body_of(DecideIdea, "DecisionBody", without=("idea_id", "actor"))
 
 
 def _command(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +108,7 @@ def change_phase(backend: Backend, settings: Settings, request: Request, town: s
     t, who = _town(settings, request, town, "consultation.manage")
     body = parse_json(request, PhaseBody, settings.max_body_bytes)
     command = _command(ChangeConsultationPhase,
-                       {"consultation_id": cid, "phase": body.phase, "actor": who.name})
+                       {**body.model_dump(), "consultation_id": cid, "actor": who.name})
     return json_response(backend.call(t.service_name, "change_consultation_phase", command=command))
 
 
@@ -196,6 +162,5 @@ def decide_idea(backend: Backend, settings: Settings, request: Request, town: st
                 idea_id: str) -> Response:
     t, who = _town(settings, request, town, "idea.decide")
     body = parse_json(request, DecisionBody, settings.max_body_bytes)
-    command = _command(DecideIdea, {"idea_id": idea_id, "decision": body.decision,
-                                    "reason": body.reason, "actor": who.name})
+    command = _command(DecideIdea, {**body.model_dump(), "idea_id": idea_id, "actor": who.name})
     return json_response(backend.call(t.service_name, "decide_idea", command=command))
