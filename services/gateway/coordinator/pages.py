@@ -5,7 +5,6 @@ Charts come from `web.charts` and always carry their figures as a table.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -13,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from services.gateway.web import charts
 from services.gateway.web.backend import Backend
-from services.gateway.web.catalogue import CATALOGUE_FILTERS, filter_measures
+from services.gateway.web.catalogue import CATALOGUE_FILTERS, catalogue_listing
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError
 from services.gateway.web.page import Page
-from services.gateway.web.paging import page_count, page_request, paginate
+from services.gateway.web.paging import page_count, page_request
 from services.gateway.web.staff_pages import (
     errors_of,
     form_errors,
@@ -110,14 +109,11 @@ def catalogue_page(page: Page, backend: Backend, report: dict[str, Any] | None =
     who = staff(page, "catalogue.write")
     args = page.request.args
     filters = {k: args.get(k, "").strip() for k in CATALOGUE_FILTERS}
-    exported = json.loads(backend.call("measures", "export_catalogue", format="json"))["measures"]
-    towns_of = {m["code"]: m.get("towns") or () for m in exported}
-    measures = filter_measures(exported, filters, towns_of)
     try:
         paging = page_request(args, default_per_page=50, max_per_page=500)
     except ApiError:
         paging = page_request({})
-    shown = paginate(measures, paging)
+    shown = catalogue_listing(backend, filters, paging)
     query = {k: v for k, v in filters.items() if v}
     pages = page_count(shown["total"], paging.per_page)
     return render(page, "admin/catalogue.html", who, status=status, current_town=None,

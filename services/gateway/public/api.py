@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -10,19 +9,22 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway.web.backend import Backend, parse_json, town_or_404, validation_details
 from services.gateway.web.bodies import body_of
-from services.gateway.web.catalogue import filter_measures
+from services.gateway.web.catalogue import catalogue_listing
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError, json_response
-from services.gateway.web.paging import page_request, paginate
+from services.gateway.web.paging import page_request
 from soesmart.config import Settings
 from soesmart.contracts import (
     ConfirmSubscription,
     MeasureStatus,
+    MeasureSummary,
     Programme,
     Subscribe,
     SubscriptionScope,
 )
 from soesmart.towns import towns
+
+SUMMARY_FIELDS = tuple(MeasureSummary.model_fields)
 
 
 class Health(BaseModel):
@@ -125,7 +127,7 @@ def export_catalogue(backend: Backend, request: Request) -> Response:
 
 
 def list_measures(backend: Backend, request: Request) -> Response:
-    """The catalogue, filtered (town, programme, field_of_action, status) and paged."""
+    """The catalogue, filtered (town, programme, field_of_action, status) and paged by `measures`."""
     paging = page_request(request.args)
     filters = {k: request.args.get(k, "").strip()
                for k in ("programme", "field_of_action", "status", "town")}
@@ -136,10 +138,9 @@ def list_measures(backend: Backend, request: Request) -> Response:
         problems.append({"field": "status", "problem": "unknown status"})
     if problems:
         raise ApiError("VALIDATION_FAILED", "Die Filter sind ungültig.", problems)
-    towns_of = None
     if filters["town"]:
         town_or_404(filters["town"])
-        exported = json.loads(backend.call("measures", "export_catalogue", format="json"))
-        towns_of = {m["code"]: m.get("towns") or () for m in exported["measures"]}
-    measures = filter_measures(backend.call("measures", "list_measures"), filters, towns_of)
-    return json_response(paginate(measures, paging))
+    shown = catalogue_listing(backend, filters, paging)
+    # The list shows each measure as a summary; its towns and revision are in its detail.
+    shown["items"] = [{k: m[k] for k in SUMMARY_FIELDS} for m in shown["items"]]
+    return json_response(shown)

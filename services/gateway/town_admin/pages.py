@@ -7,7 +7,6 @@ figures as a table.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -16,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.web import charts
 from services.gateway.web.backend import Backend, town_or_404
+from services.gateway.web.catalogue import whole_catalogue
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError
 from services.gateway.web.page import Page
@@ -42,8 +42,7 @@ PHASE_ACTIONS = {"draft": "open", "open": "closed", "closed": "results_published
 
 def town_catalogue(backend: Backend, town: Town) -> list[dict[str, Any]]:
     """The measures that apply to the town (named, or region-wide), in catalogue order."""
-    exported = json.loads(backend.call("measures", "export_catalogue", format="json"))
-    return [m for m in exported["measures"] if not m.get("towns") or town.slug in m["towns"]]
+    return whole_catalogue(backend, town=town.slug)
 
 
 def grouped_by_field(measures: Sequence[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
