@@ -9,6 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from services.gateway.citizen import account_pages
 from services.gateway.citizen import api as citizen_api
 from services.gateway.citizen import pages as citizen_pages
 from services.gateway.web.openapi import PAGING, Param, items_of
@@ -150,51 +151,51 @@ class CitizenRoutes:
 
     @page("GET", "/stadt/<string:town>/registrieren")
     def town_register_page(self, page: Page, town: str) -> Response:
-        return citizen_pages.register_page(page, town)
+        return account_pages.register_page(page, town)
 
     @page("POST", "/stadt/<string:town>/registrieren")
     def town_register(self, page: Page, town: str) -> Response:
-        return citizen_pages.register_form(page, self.backend, town)
+        return account_pages.register_form(page, self.backend, town)
 
     @page("GET", "/stadt/<string:town>/bestaetigen")
     def town_confirm_page(self, page: Page, town: str) -> Response:
-        return citizen_pages.confirm_account_page(page, town)
+        return account_pages.confirm_account_page(page, town)
 
     @page("POST", "/stadt/<string:town>/bestaetigen")
     def town_confirm(self, page: Page, town: str) -> Response:
-        return citizen_pages.confirm_account_form(page, self.backend, town)
+        return account_pages.confirm_account_form(page, self.backend, town)
 
     @page("GET", "/stadt/<string:town>/anmelden")
     def town_sign_in_page(self, page: Page, town: str) -> Response:
-        return citizen_pages.sign_in_page(page, town)
+        return account_pages.sign_in_page(page, town)
 
     @page("POST", "/stadt/<string:town>/anmelden")
     def town_sign_in(self, page: Page, town: str) -> Response:
-        return citizen_pages.sign_in_form(page, self.backend, town)
+        return account_pages.sign_in_form(page, self.backend, town)
 
     @page("GET", "/stadt/<string:town>/anmelden/link")
     def town_sign_in_link_page(self, page: Page, town: str) -> Response:
-        return citizen_pages.sign_in_link_page(page, town)
+        return account_pages.sign_in_link_page(page, town)
 
     @page("POST", "/stadt/<string:town>/anmelden/link")
     def town_sign_in_link(self, page: Page, town: str) -> Response:
-        return citizen_pages.sign_in_link_form(page, self.backend, town)
+        return account_pages.sign_in_link_form(page, self.backend, town)
 
     @page("POST", "/stadt/<string:town>/abmelden")
     def town_sign_out(self, page: Page, town: str) -> Response:
-        return citizen_pages.sign_out_form(page, town)
+        return account_pages.sign_out_form(page, town)
 
     @page("GET", "/stadt/<string:town>/meine-daten")
     def town_my_data_page(self, page: Page, town: str) -> Response:
-        return citizen_pages.my_data_page(page, self.backend, town)
+        return account_pages.my_data_page(page, self.backend, town)
 
     @page("POST", "/stadt/<string:town>/meine-daten")
     def town_my_data(self, page: Page, town: str) -> Response:
-        return citizen_pages.my_data_form(page, self.backend, town)
+        return account_pages.my_data_form(page, self.backend, town)
 
     @page("POST", "/stadt/<string:town>/meine-daten/loeschen")
     def town_erase(self, page: Page, town: str) -> Response:
-        return citizen_pages.erase_form(page, self.backend, town)
+        return account_pages.erase_form(page, self.backend, town)
 
     @page("GET", "/stadt/<string:town>/ideen")
     def town_ideas_page(self, page: Page, town: str) -> Response:

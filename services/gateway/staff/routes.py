@@ -6,7 +6,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.staff import auth as staff_auth
+from services.gateway.staff import api as staff_api
+from services.gateway.staff import pages as staff_pages
 from services.gateway.web.openapi import StatusOut
 from services.gateway.web.page import Page
 from services.gateway.web.routing import api as route
@@ -18,37 +19,37 @@ class StaffRoutes:
 
     # --- JSON API: bearer tokens for scripts and API clients
     @route("POST", "/api/v1/auth/token", "Staff sign-in: a bearer token for the API", "staff",
-           body=staff_auth.SignInBody, response=staff_auth.TokenOut, errors=(401, 422, 429))
+           body=staff_api.SignInBody, response=staff_api.TokenOut, errors=(401, 422, 429))
     def api_auth_token(self, request: Request) -> Response:
-        return staff_auth.issue_token(self.app.settings, request)
+        return staff_api.issue_token(self.app.settings, request)
 
     @route("POST", "/api/v1/auth/logout", "Revoke the bearer token", "staff", auth="staff",
            response=StatusOut, errors=(401,))
     def api_auth_logout(self, request: Request) -> Response:
-        return staff_auth.revoke_token(self.app.settings, request)
+        return staff_api.revoke_token(self.app.settings, request)
 
     @route("GET", "/api/v1/auth/me", "Who this credential belongs to", "staff", auth="any",
-           response=staff_auth.Whoami, errors=(401,))
+           response=staff_api.Whoami, errors=(401,))
     def api_auth_me(self, request: Request) -> Response:
-        return staff_auth.whoami(self.app.settings, request)
+        return staff_api.whoami(self.app.settings, request)
 
     # --- pages of the staff
     @page("GET", "/verwaltung/anmelden")
     def staff_sign_in_page(self, page: Page) -> Response:
-        return staff_auth.sign_in_page(page)
+        return staff_pages.sign_in_page(page)
 
     @page("POST", "/verwaltung/anmelden")
     def staff_sign_in(self, page: Page) -> Response:
-        return staff_auth.sign_in_form(page)
+        return staff_pages.sign_in_form(page)
 
     @page("POST", "/verwaltung/abmelden")
     def staff_sign_out(self, page: Page) -> Response:
-        return staff_auth.sign_out_form(page)
+        return staff_pages.sign_out_form(page)
 
     @page("GET", "/verwaltung")
     def staff_home(self, page: Page) -> Response:
-        return staff_auth.staff_home(page)
+        return staff_pages.staff_home(page)
 
     @page("GET", "/verwaltung/stadt/<string:town>")
     def staff_town(self, page: Page, town: str) -> Response:
-        return staff_auth.staff_town(page, town)
+        return staff_pages.staff_town(page, town)

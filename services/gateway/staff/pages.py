@@ -1,7 +1,7 @@
-"""Staff sign-in and sign-out: the token API for scripts and the form for the pages.
+"""Pages of the staff: the sign-in form, signing out, the landing page and a town's staff area.
 
-Both ask the same use case (`StaffAccounts.sign_in`), so failed attempts count
-together and the lockout holds whichever door is used.
+Signing in here asks the same use case as the token API (`staff.api.sign_in`), so
+failed attempts count together and the lockout holds whichever door is used.
 """
 
 from __future__ import annotations
@@ -9,107 +9,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
-from services.gateway.domain.staff import InvalidCredentials, SignInLocked
-from services.gateway.service_layer.staff import API, PAGE, SignedIn, staff_accounts_for
-from services.gateway.web.backend import parse_json, town_or_404
-from services.gateway.web.clients import client_key
-from services.gateway.web.errors import ApiError, json_response
+from services.gateway.service_layer.staff import PAGE, staff_accounts_for
+from services.gateway.staff.api import sign_in
+from services.gateway.web.backend import town_or_404
+from services.gateway.web.errors import ApiError
 from services.gateway.web.page import Page
-from services.gateway.web.permissions import (
-    STAFF_COOKIE,
-    STAFF_PREFIX,
-    Principal,
-    can,
-    principal_from_request,
-    require,
-)
+from services.gateway.web.permissions import STAFF_COOKIE, Principal, can, require
 from soesmart.config import Settings
 from soesmart.towns import towns
 
 STAFF_HOME = "/verwaltung"
+
+
 SIGN_IN_PAGE = "/verwaltung/anmelden"
-
-
-class TokenOut(BaseModel):
-    token: str
-    expires_at: str
-    role: str
-    town: str | None = None
-
-
-class Whoami(BaseModel):
-    role: str
-    name: str
-    town: str | None = None
-
-
-class SignInBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-def _locked(exc: SignInLocked) -> ApiError:
-    minutes = max(1, (exc.retry_after + 59) // 60)
-    return ApiError(
-        "ACCOUNT_LOCKED",
-        f"Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in {minutes} Minuten "
-        "noch einmal.",
-        [{"retry_after": exc.retry_after}],
-    )
-
-
-INVALID = "E-Mail-Adresse oder Passwort stimmen nicht."
-
-
-def _sign_in(settings: Settings, request: Request, email: str, password: str,
-             kind: str) -> SignedIn:
-    try:
-        return staff_accounts_for(settings).sign_in(
-            email, password, client_key(request, settings), kind)
-    except SignInLocked as exc:
-        raise _locked(exc) from None
-    except InvalidCredentials:
-        raise ApiError("INVALID_CREDENTIALS", INVALID) from None
-
-
-# --- JSON API
-
-
-def issue_token(settings: Settings, request: Request) -> Response:
-    body = parse_json(request, SignInBody, settings.max_body_bytes)
-    signed = _sign_in(settings, request, body.email, body.password, API)
-    return json_response({
-        "token": STAFF_PREFIX + signed.token,
-        "expires_at": signed.expires_at.isoformat(),
-        "role": signed.account.role.value,
-        "town": signed.account.town,
-    }, 201, headers={"Cache-Control": "no-store"})
-
-
-def revoke_token(settings: Settings, request: Request) -> Response:
-    """End the staff token this request was sent with."""
-    principal = require(principal_from_request(request, settings), "staff.area")
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    value = value.strip()
-    if principal.staff_id is None or not value.startswith(STAFF_PREFIX):
-        raise ApiError("VALIDATION_FAILED", "Nur ein persönliches Token kann widerrufen werden.",
-                       [{"field": "Authorization", "problem": "must be Bearer s.<token>"}])
-    staff_accounts_for(settings).revoke(value[len(STAFF_PREFIX):])
-    return json_response({"status": "revoked"})
-
-
-def whoami(settings: Settings, request: Request) -> Response:
-    p = principal_from_request(request, settings)
-    return json_response({"role": p.role, "name": p.name, "town": p.town,
-                          "confirmed": p.confirmed if p.role == "citizen" else None})
-
-
-# --- pages
 
 
 def _cookie_options(settings: Settings) -> dict[str, Any]:
@@ -149,7 +63,7 @@ def sign_in_form(page: Page) -> Response:
                                     "label": page.t("email" if not email else "staff_password"),
                                     "problem": page.t("staff_fill_in")}], email, 422)
     try:
-        signed = _sign_in(page.settings, page.request, email, password, PAGE)
+        signed = sign_in(page.settings, page.request, email, password, PAGE)
     except ApiError as exc:
         problem = page.t("staff_invalid") if exc.code == "INVALID_CREDENTIALS" else exc.message
         response = sign_in_page(page, [{"field": "email", "label": page.t("email"),
