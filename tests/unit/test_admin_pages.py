@@ -370,6 +370,15 @@ def test_a_refused_import_shows_row_column_and_problem() -> None:
     assert 'href="#file"' in html
 
 
+def test_a_filter_value_the_catalogue_refuses_finds_no_measure() -> None:
+    refusal = ApiError("VALIDATION_FAILED", "Die Angaben sind ungültig.",
+                       [{"field": "programme", "problem": "not a programme"}])
+    page = _page("/verwaltung/region/katalog?programme=keins", COORDINATOR)
+    response = coordinator_pages.catalogue_page(page, FakeBackend({"list_catalogue": refusal}))
+    assert response.status_code == 200
+    assert "0 Maßnahmen gefunden." in _html(response)
+
+
 def test_an_accepted_import_says_what_it_did() -> None:
     backend = FakeBackend()
     page = _page("/x", COORDINATOR, method="POST", data={

@@ -113,7 +113,14 @@ def catalogue_page(page: Page, backend: Backend, report: dict[str, Any] | None =
         paging = page_request(args, default_per_page=50, max_per_page=500)
     except ApiError:
         paging = page_request({})
-    shown = catalogue_listing(backend, filters, paging)
+    try:
+        shown = catalogue_listing(backend, filters, paging)
+    except ApiError as exc:
+        if exc.code != "VALIDATION_FAILED":
+            raise
+        # A filter value no measure can have (an edited address): nothing matches, as it did
+        # when the page filtered the catalogue itself.
+        shown = {"items": [], "page": paging.page, "per_page": paging.per_page, "total": 0}
     query = {k: v for k, v in filters.items() if v}
     pages = page_count(shown["total"], paging.per_page)
     return render(page, "admin/catalogue.html", who, status=status, current_town=None,
