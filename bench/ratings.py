@@ -155,6 +155,7 @@ class Network:
 def signed_in_citizens(data_dir: Path, town: str, n: int) -> list[str]:
     """`n` confirmed citizens added to `town`'s database; their `Authorization` values."""
     from services.gateway.web.citizen_sessions import BEARER_PREFIX, sign_citizen
+    from services.participation.service_layer import demo_data
     from services.participation.service_layer.handlers import ParticipationApp
     from soesmart.config import Settings
     from soesmart.contracts import CitizenSession
@@ -166,8 +167,8 @@ def signed_in_citizens(data_dir: Path, town: str, n: int) -> list[str]:
     app = ParticipationApp(settings)
     try:
         run_id = uuid.uuid4().hex[:8]
-        ids = app.seed_confirmed_citizens(
-            [(f"bench-{run_id}-{k}@example.org", f"Bench {k}") for k in range(n)])
+        ids = demo_data.seed_confirmed_citizens(
+            app.uow(), [(f"bench-{run_id}-{k}@example.org", f"Bench {k}") for k in range(n)])
     finally:
         app.stop()
         app.engine.dispose()

@@ -18,6 +18,7 @@ from services.participation.domain.model import (
     ReplyToReply,
 )
 from services.participation.entrypoints.service import ParticipationService
+from services.participation.service_layer import demo_data
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.config import Settings
 from soesmart.contracts import (
@@ -288,7 +289,7 @@ def test_a_reply_to_a_hidden_comment_is_refused(app: ParticipationApp) -> None:
 def test_demo_data_is_marked_and_created_once(settings: Settings, clock: Clock) -> None:
     app = town_app(settings, clock, demo=True)
     again = town_app(settings, clock, demo=True)
-    assert not again.create_demo_participation()
+    assert not demo_data.create_demo_participation(again.uow())
     assert count(app, t.citizens) == 3 and count(app, t.ideas) == 2
     listed = [c for code in ("VEP-RAD-01", "VEP-RAD-02") for c in app.list_comments(code)]
     assert all("(Demo)" in c.body for c in listed)

@@ -16,6 +16,7 @@ from services.participation.adapters.citizens import CitizenRepository, LinkRepo
 from services.participation.adapters.consultations import ConsultationRepository, OpenConsultations
 from services.participation.adapters.discussion import CommentRepository
 from services.participation.adapters.ideas import IdeaRepository
+from services.participation.adapters.measure_replica import MeasureReplica
 from services.participation.adapters.moderation import ModerationRepository
 from services.participation.adapters.rate_limits import RateLimits
 from services.participation.adapters.ratings import RatingRepository
@@ -63,6 +64,7 @@ class UnitOfWork:
     comments: CommentRepository
     ideas: IdeaRepository
     moderation: ModerationRepository
+    replica: MeasureReplica
 
     def __init__(self, engine: Engine, instance: Instance, open_consultations: OpenConsultations,
                  after_events: Callable[[], None]) -> None:
@@ -82,7 +84,7 @@ class UnitOfWork:
         self.consultations = ConsultationRepository(conn, self._open)
         self.ratings = RatingRepository(conn)
         self.comments, self.ideas = CommentRepository(conn), IdeaRepository(conn)
-        self.moderation = ModerationRepository(conn)
+        self.moderation, self.replica = ModerationRepository(conn), MeasureReplica(conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

@@ -18,8 +18,10 @@ from services.participation.service_layer import (
     consultations,
     discussion,
     ideas,
+    measure_replica,
     moderation,
     ratings,
+    town_results,
 )
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.contracts import (
@@ -188,11 +190,11 @@ class ParticipationService:
 
     @rpc
     def town_results(self, consultation_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.town_results(consultation_id))
+        return answer(lambda: town_results.town_results(consultation_id, self.app.uow()))
 
     @rpc
     def town_results_csv(self, consultation_id: str) -> dict[str, Any]:
-        return answer(lambda: self.app.town_results_csv(consultation_id))
+        return answer(lambda: town_results.town_results_csv(consultation_id, self.app.uow()))
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -203,7 +205,7 @@ def participation_service_for(town: Town) -> type:
     """A service class for one town: its own nameko name and its own event queue."""
 
     def on_event(self: ParticipationService, event: Event) -> None:
-        self.app.apply_measure_event(event)
+        measure_replica.apply_measure_event(event, self.app.uow())
 
     return type(
         f"ParticipationService_{town.service_name}",
