@@ -103,44 +103,41 @@ def local_day(value: Day) -> date:
     return value
 
 
+def _read_then(value: Any, read: Callable[[Any], Any], render: Callable[[Any], str]) -> str:
+    """"" for no value, the text as it is when `read` cannot make sense of it, else its rendering."""
+    if value is None or value == "":
+        return ""
+    try:
+        parsed = read(value)
+    except ValueError:
+        return str(value)
+    return render(parsed)
+
+
 def format_date(value: Day | None, lang: str = "de", style: str = "long") -> str:
     """A day: "26. Januar 2027" / "26 January 2027" (long), "26.01.2027" / "26 Jan 2027" (medium).
 
     `style` "day_month" gives the short form of a chart's axis: "26.01." / "26/01". An empty
     value gives ""; a text that is not a date is shown as it is.
     """
-    if value is None or value == "":
-        return ""
-    try:
-        day = local_day(value)
-    except ValueError:
-        return str(value)
     if style == "day_month":
-        return babel_dates.format_skeleton("ddMM", day, locale=_locale(lang))
-    return babel_dates.format_date(day, style, locale=_locale(lang))
+        return _read_then(value, local_day, lambda day: babel_dates.format_skeleton(
+            "ddMM", day, locale=_locale(lang)))
+    return _read_then(value, local_day, lambda day: babel_dates.format_date(
+        day, style, locale=_locale(lang)))
 
 
 def format_datetime(value: datetime | str | None, lang: str = "de") -> str:
     """A moment in the towns' time: "01.12.2026 14:05" / "1 Dec 2026, 14:05"."""
-    if value is None or value == "":
-        return ""
-    try:
-        moment = _moment(value)
-    except ValueError:
-        return str(value)
-    return babel_dates.format_datetime(moment, DATETIME_PATTERN.get(lang, DATETIME_PATTERN["de"]),
-                                       tzinfo=TIMEZONE, locale=_locale(lang))
+    return _read_then(value, _moment, lambda moment: babel_dates.format_datetime(
+        moment, DATETIME_PATTERN.get(lang, DATETIME_PATTERN["de"]), tzinfo=TIMEZONE,
+        locale=_locale(lang)))
 
 
 def format_time(value: datetime | str | None, lang: str = "de") -> str:
     """The time of day of a moment in the towns' time: "14:05"."""
-    if value is None or value == "":
-        return ""
-    try:
-        moment = _moment(value)
-    except ValueError:
-        return str(value)
-    return babel_dates.format_time(moment, "HH:mm", tzinfo=TIMEZONE, locale=_locale(lang))
+    return _read_then(value, _moment, lambda moment: babel_dates.format_time(
+        moment, "HH:mm", tzinfo=TIMEZONE, locale=_locale(lang)))
 
 
 def format_number(value: float | int | Decimal | None, lang: str = "de", places: int | None = None,

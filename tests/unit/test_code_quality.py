@@ -42,8 +42,6 @@ DUPLICATED_TODAY: dict[tuple[str, ...], str] = {
     ("soesmart/contracts/measures.py",):
         "MeasurePublished and MeasureSummary carry the same six fields: two wire models, kept "
         "apart so that neither changes when the other does",
-    ("soesmart/i18n.py",):
-        "two date formatters begin alike: empty value, parse, give up on a bad value",
 }
 
 
