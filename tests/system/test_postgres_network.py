@@ -10,8 +10,15 @@ import pg8000.native
 import pytest
 from sqlalchemy.engine import make_url
 
+from soesmart.messaging.topology import participation_queue
 from soesmart.towns import towns
-from tests.support.infra import POSTGRES_URL, create_vhost, delete_vhost, eventually
+from tests.support.infra import (
+    POSTGRES_URL,
+    create_vhost,
+    delete_vhost,
+    eventually,
+    wait_drained,
+)
 from tests.support.network import Network
 
 INSTANCES = ["gateway", "measures", "notifications", *(t.service_name for t in towns())]
@@ -36,6 +43,11 @@ def network(tmp_path: Path) -> Iterator[Network]:
     net = Network(data_dir=tmp_path, broker_url=url, vhost=vhost, database_url_template=template)
     try:
         net.start()
+        # Right after start-up every town fills its measure replica from the catalogue's
+        # events; the journey begins once those are handled, so that it measures ratings
+        # reaching the region, not how commands fare during that fill.
+        for town in towns():
+            wait_drained(vhost, participation_queue(town).name)
         yield net
     finally:
         net.stop()
