@@ -3,8 +3,9 @@ catalogue import/export, combined results and the coordinators' queries."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -21,6 +22,11 @@ from soesmart.contracts.common import (
     Tally,
     TownSlug,
 )
+from soesmart.geo import parse_geometry
+
+# A GeoJSON geometry (RFC 7946, WGS84): {"type": "Point" | "LineString" | "Polygon" | Multi…,
+# "coordinates": [...]}. Checked where it enters (`CatalogueEntry`); carried as it is.
+Geometry = dict[str, Any]
 
 
 class MeasurePublished(Event):
@@ -45,6 +51,7 @@ class MeasurePublished(Event):
     cost_class: CostClass | None = None
     responsible_body: str = ""
     place: str | None = None
+    geometry: Geometry | None = None
 
 
 class MeasureStatusChanged(Event):
@@ -78,6 +85,7 @@ class MeasureSummary(Contract):
     programme: Programme
     field_of_action: str
     status: MeasureStatus
+    geometry: Geometry | None = None
 
 
 class MeasureDetail(MeasureSummary):
@@ -89,6 +97,21 @@ class MeasureDetail(MeasureSummary):
     cost_class: CostClass | None = None
     responsible_body: str = ""
     place: str | None = None
+    asked_in: tuple[ConsultationAsked, ...] = ()
+
+
+class ConsultationAsked(Contract):
+    """A town's consultation that asked about a measure, as its milestone events told it."""
+
+    town: TownSlug
+    consultation_id: uuid.UUID
+    title: str
+    starts_on: date
+    ends_on: date
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    results_published_at: datetime | None = None
+    answers: int = Field(default=0, description="ratings of this measure in that consultation")
 
 
 class StatusEntry(Contract):
@@ -129,6 +152,13 @@ class CatalogueEntry(Contract):
     cost_class: CostClass | None = None
     responsible_body: str = Field(default="", max_length=200)
     place: str | None = Field(default=None, max_length=200)
+    geometry: Geometry | None = Field(
+        default=None, description="GeoJSON geometry (RFC 7946, WGS84); in CSV as GeoJSON text")
+
+    @field_validator("geometry", mode="before")
+    @classmethod
+    def _valid_geojson(cls, value: Any) -> Any:
+        return parse_geometry(value)  # GeometryError is a ValueError: a field error
 
     @field_validator("field_of_action")
     @classmethod
