@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 DEMO_MARK = "(Demo)"
 DEMO_NOTE = (
@@ -26,6 +27,7 @@ class DemoMeasure:
     place: str | None = None
     status: str = "in_consultation"
     progress: int | None = None
+    geometry: dict[str, Any] | None = None  # GeoJSON (WGS84) inside the region, for the maps
 
 
 DEMO_MEASURES: tuple[DemoMeasure, ...] = (

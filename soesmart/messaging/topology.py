@@ -48,6 +48,8 @@ MEASURES_QUEUE = QueueSpec(
         "participation.*.CommentPosted",
         "participation.*.IdeaSubmitted",
         "participation.*.IdeaAccepted",
+        # which consultations asked a measure, for its story on the measure page
+        "participation.*.ConsultationMilestone",
     ),
 )
 NOTIFICATIONS_QUEUE = QueueSpec(

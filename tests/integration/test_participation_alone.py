@@ -55,13 +55,13 @@ def test_a_town_registers_and_rates_while_the_regional_services_are_down_and_the
 
         # Then every event has left the instance and waits in the regional queues
         eventually(lambda: app.relay.pending() == 0, timeout=15, message="the outbox is empty")
-        eventually(lambda: queue_depth(vhost[0], MEASURES_QUEUE.name) == 6
+        eventually(lambda: queue_depth(vhost[0], MEASURES_QUEUE.name) == 7
                    and queue_depth(vhost[0], NOTIFICATIONS_QUEUE.name) == 5,
                    timeout=15, message="the events wait in the durable queues")
     finally:
         app.stop()
         relay.join(timeout=5)
     assert queued_types(settings.broker_url, MEASURES_QUEUE.name) == {
-        "RatingRecorded": 3, "CitizenConfirmed": 3}
+        "RatingRecorded": 3, "CitizenConfirmed": 3, "ConsultationMilestone": 1}
     assert queued_types(settings.broker_url, NOTIFICATIONS_QUEUE.name) == {
         "CitizenLinkRequested": 3, "ConsultationMilestone": 1, "CitizenFollowsMeasure": 1}

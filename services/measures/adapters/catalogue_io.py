@@ -16,6 +16,7 @@ from typing import Any
 
 from services.measures.domain.model import ImportRefused, problem
 from soesmart.contracts import CatalogueEntry
+from soesmart.geo import canonical_text
 from soesmart.spreadsheet import BOM, csv_text, format_decimal
 
 MAX_ROWS = 5000
@@ -34,10 +35,11 @@ CSV_HEADERS: dict[str, str] = {
     "cost_class": "Kostenklasse",
     "responsible_body": "Zuständig",
     "place": "Ort",
+    "geometry": "Geometrie (GeoJSON)",
 }
 REQUIRED = ("code", "title", "programme", "field_of_action")
 _HEADER_KEYS = {h.casefold(): k for k, h in CSV_HEADERS.items()} | {k: k for k in CSV_HEADERS}
-OPTIONAL_VALUES = {"status", "co2_saving_t_per_year", "cost_class", "place"}
+OPTIONAL_VALUES = {"status", "co2_saving_t_per_year", "cost_class", "place", "geometry"}
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def _cell(entry: CatalogueEntry, key: str) -> str:
         return ", ".join(value)
     if key == "co2_saving_t_per_year":
         return format_decimal(value)
+    if key == "geometry":
+        return canonical_text(value) or ""
     if value is None:
         return ""
     return str(value.value if hasattr(value, "value") else value)

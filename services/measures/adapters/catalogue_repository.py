@@ -18,7 +18,7 @@ Row = Mapping[Any, Any]  # a stored row, column name -> value
 # The catalogue fields of a measure as stored; an import compares exactly these.
 CATALOGUE_COLUMNS = (
     "title", "summary", "description", "programme", "field_of_action", "towns",
-    "co2_saving_t_per_year", "cost_class", "responsible_body", "place",
+    "co2_saving_t_per_year", "cost_class", "responsible_body", "place", "geometry",
 )
 
 

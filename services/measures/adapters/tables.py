@@ -8,6 +8,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -39,6 +40,8 @@ measures = Table(
     Column("cost_class", String(20), nullable=True),
     Column("responsible_body", String(200), nullable=False, default="", server_default=""),
     Column("place", String(200), nullable=True),
+    # GeoJSON geometry (RFC 7946, WGS84) as compact JSON text; NULL: no place on a map (0004).
+    Column("geometry", Text, nullable=True),
 )
 
 status_history = Table(
@@ -69,6 +72,32 @@ rating_projection = Table(
     # day came from: when an earlier version arrives late, the count moves to its day.
     Column("counted_day", Date, nullable=True),
     Column("counted_version", Integer, nullable=True),
+    # The consultation the rating answers (0004; NULL for ratings projected before).
+    Column("consultation_id", String(36), nullable=True),
+    Index("ix_rating_projection_measure", "measure_code", "consultation_id"),
+)
+
+# The towns' consultations as their milestone events tell them (0004): which measures
+# each asked, when, and how far it got; a measure's story names them.
+town_consultations = Table(
+    "town_consultations",
+    metadata,
+    Column("consultation_id", String(36), primary_key=True),
+    Column("town", String(40), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+)
+
+town_consultation_measures = Table(
+    "town_consultation_measures",
+    metadata,
+    Column("consultation_id", String(36), ForeignKey("town_consultations.consultation_id"),
+           primary_key=True),
+    Column("measure_code", String(40), primary_key=True, index=True),
 )
 
 TALLY_COUNTERS = (

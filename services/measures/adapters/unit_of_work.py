@@ -11,6 +11,7 @@ from services.measures.adapters import tables as t
 from services.measures.adapters.catalogue_repository import CatalogueRepository
 from services.measures.adapters.projection_repository import ProjectionRepository
 from services.measures.adapters.results_queries import ResultsQueries
+from services.measures.adapters.story_repository import StoryRepository
 from soesmart.contracts import Event
 from soesmart.messaging.outbox import OutboxRelay, add_events, claim_event
 
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.catalogue = CatalogueRepository(self._conn)
         self.projection = ProjectionRepository(self._conn)
         self.results = ResultsQueries(self._conn)
+        self.story = StoryRepository(self._conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

@@ -11,6 +11,7 @@ from services.measures.domain.model import CatalogueError
 from services.measures.service_layer import (
     catalogue,
     catalogue_import,
+    measure_story,
     projection,
     regional_results,
     results_exports,
@@ -22,6 +23,7 @@ from soesmart.contracts import (
     ChangeMeasureStatus,
     CitizenConfirmed,
     CommentPosted,
+    ConsultationMilestone,
     Event,
     IdeaAccepted,
     IdeaSubmitted,
@@ -45,6 +47,8 @@ class MeasuresService:
             projection.record_participation(event, self.app.uow())
         elif isinstance(event, IdeaAccepted):
             catalogue.accept_idea(event, self.app.uow())
+        elif isinstance(event, ConsultationMilestone):
+            measure_story.record_milestone(event, self.app.uow())
 
     @rpc
     def list_measures(self) -> dict[str, Any]:

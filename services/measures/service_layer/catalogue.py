@@ -11,6 +11,7 @@ from services.measures.adapters.catalogue_repository import CATALOGUE_COLUMNS, t
 from services.measures.adapters.unit_of_work import UnitOfWork
 from services.measures.domain.catalogue import found_by, listed_for
 from services.measures.domain.model import MeasureNotFound, summary_of
+from services.measures.service_layer import measure_story
 from soesmart.contracts import (
     MOBILITY_FIELDS,
     CatalogueEntry,
@@ -27,6 +28,7 @@ from soesmart.contracts import (
     StatusEntry,
     idea_measure_code,
 )
+from soesmart.geo import canonical_text, from_text
 from soesmart.towns import UnknownTown, towns
 
 SOURCE = Source(service="measures")
@@ -67,12 +69,14 @@ def get_measure(code: str, uow: UnitOfWork) -> MeasureDetail:
         if r is None:
             raise MeasureNotFound(f"Maßnahme {code} ist nicht im Katalog.")
         history = uow.catalogue.history(code)
+        consultations = measure_story.asked_in(code, uow)
     return MeasureDetail(
         code=r["code"], title=r["title"], summary=r["summary"], programme=r["programme"],
         field_of_action=r["field_of_action"], status=r["status"],
         towns=town_list(r["towns"]), revision=r["revision"],
         description=r["description"], co2_saving_t_per_year=r["co2_saving_t_per_year"],
         cost_class=r["cost_class"], responsible_body=r["responsible_body"], place=r["place"],
+        geometry=from_text(r["geometry"]), asked_in=consultations,
         history=tuple(
             StatusEntry(status=h["status"], note=h["note"], changed_by=h["changed_by"],
                         changed_at=h["changed_at"], progress=h["progress"])
@@ -155,13 +159,14 @@ def row_values(entry: CatalogueEntry) -> dict[str, Any]:
         ),
         "cost_class": entry.cost_class.value if entry.cost_class else None,
         "responsible_body": entry.responsible_body, "place": entry.place or None,
+        "geometry": canonical_text(entry.geometry),
     }
 
 
 def entry_of(r: Mapping[str, Any]) -> CatalogueEntry:
     return CatalogueEntry.model_validate({
         "code": r["code"], "status": r["status"], **{k: r[k] for k in CATALOGUE_COLUMNS},
-        "towns": town_list(r["towns"]),
+        "towns": town_list(r["towns"]), "geometry": from_text(r["geometry"]),
     })
 
 
@@ -173,6 +178,7 @@ def published_event(r: Mapping[str, Any]) -> MeasurePublished:
         status=r["status"], towns=town_list(r["towns"]), revision=r["revision"],
         description=r["description"], co2_saving_t_per_year=r["co2_saving_t_per_year"],
         cost_class=r["cost_class"], responsible_body=r["responsible_body"], place=r["place"],
+        geometry=from_text(r["geometry"]),
     )
 
 

@@ -14,6 +14,7 @@ from services.measures.adapters.unit_of_work import UnitOfWork
 from services.measures.domain.model import ImportRefused, problem
 from services.measures.service_layer.catalogue import add_measure, published_event, row_values
 from soesmart.contracts import CatalogueEntry, ImportReport
+from soesmart.geo import GeometryError, check_inside
 from soesmart.towns import towns
 
 # Pydantic's error types, as a coordinator reads them in an import report.
@@ -41,6 +42,8 @@ def import_catalogue(content: str, fmt: str, imported_by: str, uow: UnitOfWork) 
     """
     raw_rows = catalogue_io.read(content, fmt)
     registry = towns()
+    # A file without the geometry column (made before there was one) keeps the stored ones.
+    keeps_geometry = {raw.row for raw in raw_rows if "geometry" not in raw.columns}
     by_name = {town.name.casefold(): town.slug for town in registry} | {
         town.slug: town.slug for town in registry
     }
@@ -49,10 +52,19 @@ def import_catalogue(content: str, fmt: str, imported_by: str, uow: UnitOfWork) 
         problems: list[dict[str, object]] = []
         entries: list[CatalogueEntry] = []
         first_row: dict[str, int] = {}
+        kept: set[str] = set()
         for raw in raw_rows:
             entry = _check_row(raw, stored, by_name, first_row, problems)
+            if entry is not None and entry.geometry is not None:
+                try:
+                    check_inside(entry.geometry, registry.region_bbox)
+                except GeometryError as exc:
+                    problems.append(problem(raw.row, raw.columns["geometry"], str(exc)))
+                    entry = None
             if entry is not None:
                 entries.append(entry)
+                if raw.row in keeps_geometry:
+                    kept.add(entry.code)
         if not raw_rows:
             problems.append(problem(0, "", "die Datei enthält keine Maßnahmen"))
         if problems:
@@ -69,6 +81,8 @@ def import_catalogue(content: str, fmt: str, imported_by: str, uow: UnitOfWork) 
                 created.append(entry.code)
                 continue
             values = row_values(entry)
+            if entry.code in kept:
+                values["geometry"] = row["geometry"]
             if _same_catalogue_values(row, values):
                 continue
             revision = row["revision"] + 1

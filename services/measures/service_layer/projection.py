@@ -41,6 +41,7 @@ class RatingFact:
     version: int
     day: date  # the day this version is from, as far as known
     day_version: int  # the version `day` belongs to (1 for a stored rating's created_at)
+    consultation_id: str | None = None  # the consultation the rating answers
 
 
 def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
@@ -55,6 +56,7 @@ def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
         town=event.town, rating_id=str(event.rating_id), measure_code=event.measure_code,
         answer=_answer(event.effectiveness, event.support), version=event.version,
         day=local_day(event.occurred_at), day_version=event.version,
+        consultation_id=str(event.consultation_id),
     )
     with uow:
         moved = apply_rating(uow.projection, fact)
@@ -107,6 +109,7 @@ def replay_ratings(town: str, ratings: Iterable[ExportedRating], uow: UnitOfWork
                 town=town, rating_id=str(r.rating_id), measure_code=r.measure_code,
                 answer=_answer(r.effectiveness, r.support), version=r.version,
                 day=local_day(r.created_at), day_version=1,
+                consultation_id=str(r.consultation_id),
             )
             moved += apply_rating(uow.projection, fact)
         uow.results_changed()
@@ -134,10 +137,13 @@ def apply_rating(projection: ProjectionRepository, f: RatingFact) -> bool:
     if stored is None:
         projection.add_rating(dict(
             rating_id=f.rating_id, town=f.town, measure_code=f.measure_code,
-            counted_day=f.day, counted_version=f.day_version, **answer_values,
+            counted_day=f.day, counted_version=f.day_version, consultation_id=f.consultation_id,
+            **answer_values,
         ))
     else:
         values: dict[str, Any] = dict(answer_values) if newer else {}
+        if stored["consultation_id"] is None and f.consultation_id is not None:
+            values["consultation_id"] = f.consultation_id  # projected before it was kept
         if move.enter is not None:
             values.update(counted_day=move.enter, counted_version=f.day_version)
         elif stored["counted_version"] is not None and f.day_version < stored["counted_version"]:

@@ -36,6 +36,8 @@ measures_replica = Table(
     Column("revision", Integer, nullable=False),
     # the towns the catalogue names (" "-separated slugs); empty: the whole region.
     Column("towns", Text, nullable=False, server_default=""),
+    # GeoJSON geometry as the catalogue announces it (compact JSON text; 0003), for the map.
+    Column("geometry", Text, nullable=True),
 )
 
 consultations = Table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.participation.adapters.unit_of_work import UnitOfWork
 from soesmart.contracts import Event, MeasurePublished, MeasureStatusChanged
+from soesmart.geo import canonical_text
 
 
 def apply_measure_event(event: Event, uow: UnitOfWork) -> bool:
@@ -21,6 +22,7 @@ def apply_measure_event(event: Event, uow: UnitOfWork) -> bool:
                 title=event.title, summary=event.summary, programme=event.programme.value,
                 field_of_action=event.field_of_action, status=event.status.value,
                 revision=event.revision, towns=" ".join(event.towns),
+                geometry=canonical_text(event.geometry),
             )
             if row is None:
                 uow.replica.add(event.code, **values)

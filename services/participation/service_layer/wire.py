@@ -17,6 +17,7 @@ from soesmart.contracts import (
     MeasureSummary,
     Tally,
 )
+from soesmart.geo import from_text
 
 
 def display_name(row: Any) -> str:
@@ -37,7 +38,7 @@ def consultation_view(town: str, row: Any, measures: Iterable[RowMapping]) -> Co
         measures=tuple(
             MeasureSummary(code=m["code"], title=m["title"], summary=m["summary"],
                            programme=m["programme"], field_of_action=m["field_of_action"],
-                           status=m["status"])
+                           status=m["status"], geometry=from_text(m["geometry"]))
             for m in measures),
     )
 
