@@ -85,7 +85,6 @@ class MeasureSummary(Contract):
     programme: Programme
     field_of_action: str
     status: MeasureStatus
-    geometry: Geometry | None = None
 
 
 class MeasureDetail(MeasureSummary):
@@ -97,6 +96,7 @@ class MeasureDetail(MeasureSummary):
     cost_class: CostClass | None = None
     responsible_body: str = ""
     place: str | None = None
+    geometry: Geometry | None = None
     asked_in: tuple[ConsultationAsked, ...] = ()
 
 
@@ -112,6 +112,12 @@ class ConsultationAsked(Contract):
     closed_at: datetime | None = None
     results_published_at: datetime | None = None
     answers: int = Field(default=0, description="ratings of this measure in that consultation")
+
+
+class ConsultationMeasure(MeasureSummary):
+    """A measure as a town's consultation shows it: with its place for the town's map."""
+
+    geometry: Geometry | None = None
 
 
 class StatusEntry(Contract):

@@ -19,7 +19,7 @@ from soesmart.contracts.common import (
     Tally,
     TownSlug,
 )
-from soesmart.contracts.measures import MeasureSummary
+from soesmart.contracts.measures import ConsultationMeasure
 
 
 class RateMeasure(Contract):
@@ -49,7 +49,7 @@ class ConsultationView(Contract):
     status: Literal["draft", "open", "closed", "results_published"]
     starts_on: str
     ends_on: str
-    measures: tuple[MeasureSummary, ...]
+    measures: tuple[ConsultationMeasure, ...]
 
 
 class ExportedRating(Contract):

@@ -12,9 +12,9 @@ from services.participation.domain.model import ERASED_DISPLAY_NAME, AnswerCount
 from soesmart.contracts import (
     CitizenView,
     CommentView,
+    ConsultationMeasure,
     ConsultationView,
     IdeaView,
-    MeasureSummary,
     Tally,
 )
 from soesmart.geo import from_text
@@ -36,7 +36,7 @@ def consultation_view(town: str, row: Any, measures: Iterable[RowMapping]) -> Co
         id=row["id"], town=town, title=row["title"], description=row["description"],
         status=row["status"], starts_on=row["starts_on"].isoformat(), ends_on=row["ends_on"].isoformat(),
         measures=tuple(
-            MeasureSummary(code=m["code"], title=m["title"], summary=m["summary"],
+            ConsultationMeasure(code=m["code"], title=m["title"], summary=m["summary"],
                            programme=m["programme"], field_of_action=m["field_of_action"],
                            status=m["status"], geometry=from_text(m["geometry"]))
             for m in measures),
