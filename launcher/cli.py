@@ -8,6 +8,8 @@
     soesmart republish-catalogue  publish every measure again (after adding a town)
     soesmart staff create|list|disable  staff accounts (town admins, coordinators)
     soesmart migrate            every instance's database to the newest schema
+    soesmart backup DIR         every instance's database into DIR, with a manifest
+    soesmart restore DIR        back from such a backup (--only INSTANCE), results rebuilt
     soesmart probe live|ready KIND  liveness / readiness of one process (exec probes)
     soesmart kubernetes-towns   write deploy/kubernetes/base/towns/ from the towns file
 """
@@ -18,6 +20,7 @@ import argparse
 import os
 import sys
 
+from launcher.backup import cmd_backup, cmd_restore
 from launcher.kubernetes import cmd_kubernetes_towns
 from launcher.maintenance import cmd_dead_letters, cmd_rebuild_results, cmd_republish_catalogue
 from launcher.migrate import cmd_migrate
@@ -83,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     staff.set_defaults(func=cmd_staff)
     sub.add_parser("migrate", help="bring every instance's database to the newest schema"
                    ).set_defaults(func=cmd_migrate)
+    backup = sub.add_parser("backup", help="every instance's database into DIR, with a manifest")
+    backup.add_argument("dir", help="a new or empty directory")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="the databases back from a backup; stop the "
+                             "instances concerned first")
+    restore.add_argument("dir", help="a directory written by `soesmart backup`")
+    restore.add_argument("--only", action="append", metavar="INSTANCE",
+                         help="only this instance (measures, notifications, gateway, "
+                         "participation_<town>); may be repeated")
+    restore.add_argument("--no-rebuild", action="store_true",
+                         help="do not rebuild the combined results from the towns afterwards")
+    restore.set_defaults(func=cmd_restore)
     sub.add_parser("probe", add_help=False,
                    help="liveness / readiness of one process: probe live|ready KIND [--town]")
     k8s = sub.add_parser("kubernetes-towns",

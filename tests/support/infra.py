@@ -161,3 +161,37 @@ def drop_postgres_database(name: str) -> None:
                                     password=admin.password)
     conn.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     conn.close()
+
+
+def _admin_connection():  # type: ignore[no-untyped-def]
+    import pg8000.native
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_URL)
+    return pg8000.native.Connection(user=admin.username or "postgres", host=admin.host or "127.0.0.1",
+                                    port=admin.port or 5432, database=admin.database or "postgres",
+                                    password=admin.password)
+
+
+def create_instance_databases(instances: list[str]) -> tuple[str, str]:
+    """One empty PostgreSQL database per instance; returns (prefix, SOESMART_DATABASE_URL_TEMPLATE)."""
+    from sqlalchemy.engine import make_url
+
+    prefix = f"soesmart_test_{uuid.uuid4().hex[:8]}"
+    conn = _admin_connection()
+    for instance in instances:
+        conn.run(f'CREATE DATABASE "{prefix}_{instance}"')
+    conn.close()
+    template = make_url(POSTGRES_URL).set(database=f"{prefix}_{{instance}}").render_as_string(
+        hide_password=False)
+    return prefix, template
+
+
+def drop_instance_databases(prefix: str, instances: list[str], recreate: bool = False) -> None:
+    """Drop (and with `recreate`, create again empty) the databases of `instances`."""
+    conn = _admin_connection()
+    for instance in instances:
+        conn.run(f'DROP DATABASE IF EXISTS "{prefix}_{instance}" WITH (FORCE)')
+        if recreate:
+            conn.run(f'CREATE DATABASE "{prefix}_{instance}"')
+    conn.close()
