@@ -23,7 +23,7 @@ from sqlalchemy.types import Date, DateTime, LargeBinary, Numeric
 BATCH = 1000
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -39,12 +39,12 @@ def dump(conn: Connection, path: Path) -> Path:
     with gzip.open(path, "wt", encoding="utf-8") as out:
         for table in metadata.sorted_tables:
             for row in conn.execute(select(table)).mappings():
-                record = {"table": table.name, "row": {k: _plain(v) for k, v in row.items()}}
+                record = {"table": table.name, "row": {k: plain_value(v) for k, v in row.items()}}
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
 
-def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+def typed_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     typed = {}
     for name, value in row.items():
         column_type = table.c[name].type
@@ -61,14 +61,19 @@ def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
+    opened = gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(
+        encoding="utf-8")
+    with opened as f:
         for line in f:
             record = json.loads(line)
             yield record["table"], record["row"]
 
 
 def load(engine: Engine, path: Path, migrations: Path, revision: str | None) -> None:
-    """Fill an empty database from a logical copy made at `revision` of `migrations`."""
+    """Fill an empty database from a logical copy made at `revision` of `migrations`.
+
+    (Also the way the upgrade test puts a previous release's data into its schema.)
+    """
     from soesmart.storage import migrate
 
     if revision is not None:
@@ -89,10 +94,12 @@ def load(engine: Engine, path: Path, migrations: Path, revision: str | None) -> 
             if name != current:
                 flush(current)
                 current = name
-            pending.setdefault(name, []).append(_typed(metadata.tables[name], row))
+            pending.setdefault(name, []).append(typed_row(metadata.tables[name], row))
             if len(pending[name]) >= BATCH:
                 flush(name)
         flush(current)
+        if conn.dialect.name != "postgresql":
+            return  # SQLite takes the next id after the largest by itself
         for table in metadata.sorted_tables:
             for column in table.primary_key.columns:
                 if column.autoincrement is True or (
