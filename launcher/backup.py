@@ -28,6 +28,7 @@ from typing import Any
 from launcher import dumps
 from launcher.dumps import BackupRefused
 from launcher.migrate import SERVICES, instances
+from launcher.preflight import check
 from launcher.probe import check_alive, heartbeat_path
 from soesmart.config import ServiceKind, Settings
 
@@ -74,6 +75,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"{target} is not empty; a backup goes into a new or empty directory.",
               file=sys.stderr)
         return 2
+    check("soesmart backup", [(i.kind, i.settings) for i in configured().values()], secrets=False)
     target.mkdir(parents=True, exist_ok=True)
     entries: dict[str, Any] = {}
     started = time.monotonic()
@@ -177,6 +179,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     source = Path(args.dir)
     plan = configured()
+    check("soesmart restore", [(i.kind, i.settings) for i in plan.values()], secrets=False)
     try:
         manifest = read_manifest(source)
         saved: dict[str, Any] = manifest.get("instances") or {}

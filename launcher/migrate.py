@@ -26,9 +26,12 @@ def instances(settings: Settings) -> list[tuple[ServiceKind, Settings]]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from launcher.preflight import check
     from soesmart.storage import make_engine, migrate
 
-    for kind, settings in instances(Settings()):
+    plan = instances(Settings())
+    check("soesmart migrate", plan, secrets=False)  # every database answers before any changes
+    for kind, settings in plan:
         engine = make_engine(settings.database_url_for(kind), **settings.engine_options())
         try:
             migrate(engine, SERVICES / kind / "migrations")

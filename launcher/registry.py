@@ -13,6 +13,11 @@ ENTRY_MODULE = "launcher.service_main"
 
 
 def build_service(kind: str, settings: Settings) -> type:
+    """The service class of `kind`, once its configuration is known to be usable
+    (towns file, secrets, its database: `launcher.preflight`, else StartRefused)."""
+    from launcher.preflight import check
+
+    check(f"{kind}{'/' + settings.town if settings.town else ''}", [(kind, settings)])  # type: ignore[list-item]
     if kind == "measures":
         from services.measures.entrypoints.service import MeasuresService
 

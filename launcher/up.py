@@ -21,6 +21,8 @@ from pathlib import Path
 
 import requests
 
+from launcher import preflight
+from launcher.migrate import instances
 from launcher.registry import ENTRY_MODULE
 from launcher.staff import ensure_demo_staff
 from soesmart.config import Settings
@@ -159,6 +161,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(exist_ok=True)
     public_url = os.environ.get("SOESMART_PUBLIC_URL") or f"http://{settings.http_host}:{settings.http_port}"
+    # Towns file and every instance's database before anything starts (the secrets are
+    # generated below when not given).
+    preflight.check("soesmart up", instances(settings), secrets=False)
 
     if not broker_reachable(settings.broker_url):
         print("RabbitMQ is not reachable at", settings.broker_url, "- trying Docker ...")
