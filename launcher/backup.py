@@ -53,10 +53,17 @@ class Instance:
 
 
 def configured() -> dict[str, Instance]:
-    plan = {}
+    """Every instance of this configuration; each must have a database of its own."""
+    plan: dict[str, Instance] = {}
     for kind, settings in instances(Settings()):
         name = settings.instance_name(kind)
         plan[name] = Instance(name, kind, settings)
+    urls: dict[str, str] = {}
+    for instance in plan.values():
+        if instance.url in urls:
+            raise BackupRefused(f"{urls[instance.url]} and {instance.name} use the same database; "
+                                "name one per instance with SOESMART_DATABASE_URL_TEMPLATE")
+        urls[instance.url] = instance.name
     return plan
 
 
@@ -75,12 +82,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"{target} is not empty; a backup goes into a new or empty directory.",
               file=sys.stderr)
         return 2
-    check("soesmart backup", [(i.kind, i.settings) for i in configured().values()], secrets=False)
+    try:
+        plan = configured()
+    except BackupRefused as exc:
+        print(f"backup refused: {exc}", file=sys.stderr)
+        return 2
+    check("soesmart backup", [(i.kind, i.settings) for i in plan.values()], secrets=False)
     target.mkdir(parents=True, exist_ok=True)
     entries: dict[str, Any] = {}
     started = time.monotonic()
     try:
-        for instance in configured().values():
+        for instance in plan.values():
             began = time.monotonic()
             taken_at = datetime.now(UTC)
             kind = dumps.database_kind(instance.url)
@@ -178,9 +190,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from soesmart.towns import towns
 
     source = Path(args.dir)
-    plan = configured()
-    check("soesmart restore", [(i.kind, i.settings) for i in plan.values()], secrets=False)
     try:
+        plan = configured()
+        check("soesmart restore", [(i.kind, i.settings) for i in plan.values()], secrets=False)
         manifest = read_manifest(source)
         saved: dict[str, Any] = manifest.get("instances") or {}
         chosen = args.only or list(saved)

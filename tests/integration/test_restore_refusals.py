@@ -138,3 +138,11 @@ def rows(url: str) -> dict[str, list[tuple]]:
                     for n, t in metadata.tables.items()}
     finally:
         engine.dispose()
+
+
+def test_instances_sharing_one_database_are_no_configuration_to_back_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SOESMART_DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
+    assert main(["backup", str(tmp_path / "backup")]) == 2
+    assert "measures and notifications use the same database" in capsys.readouterr().err
+    assert not (tmp_path / "backup").exists()
