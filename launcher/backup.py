@@ -28,7 +28,7 @@ from typing import Any
 from launcher import dumps
 from launcher.dumps import BackupRefused
 from launcher.migrate import SERVICES, instances
-from launcher.preflight import check
+from launcher.preflight import check, check_towns
 from launcher.probe import check_alive, heartbeat_path
 from soesmart.config import ServiceKind, Settings
 
@@ -82,6 +82,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"{target} is not empty; a backup goes into a new or empty directory.",
               file=sys.stderr)
         return 2
+    check_towns("soesmart backup")
     try:
         plan = configured()
     except BackupRefused as exc:
@@ -190,6 +191,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from soesmart.towns import towns
 
     source = Path(args.dir)
+    check_towns("soesmart restore")
     try:
         plan = configured()
         check("soesmart restore", [(i.kind, i.settings) for i in plan.values()], secrets=False)

@@ -27,7 +27,7 @@ from launcher.migrate import cmd_migrate
 from launcher.registry import ENTRY_MODULE
 from launcher.staff import cmd_staff
 from launcher.up import cmd_up
-from soesmart.towns import TownsFileInvalid, towns
+from soesmart.towns import towns
 
 
 def cmd_run_service(args: argparse.Namespace) -> int:
@@ -111,11 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return probe_main(argv[1:])
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except TownsFileInvalid as exc:  # read lazily by whichever command needs the towns
-        print(f"soesmart {args.command}: {exc}", file=sys.stderr)
-        return 2
+    return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,10 @@ def instances(settings: Settings) -> list[tuple[ServiceKind, Settings]]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from launcher.preflight import check
+    from launcher.preflight import check, check_towns
     from soesmart.storage import make_engine, migrate
 
+    check_towns("soesmart migrate")
     plan = instances(Settings())
     check("soesmart migrate", plan, secrets=False)  # every database answers before any changes
     for kind, settings in plan:

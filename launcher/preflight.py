@@ -9,10 +9,13 @@ status 1, without a traceback.
 
 from __future__ import annotations
 
+import os
+import tomllib
 from collections.abc import Iterable
+from pathlib import Path
 
 from soesmart.config import ServiceKind, Settings
-from soesmart.towns import TownsFileInvalid, towns
+from soesmart.towns import DEFAULT_TOWNS_FILE, towns
 
 # The instances that sign something with SOESMART_SECRET_KEY (sessions, links in mails).
 SIGNING_KINDS = ("gateway", "notifications")
@@ -25,13 +28,42 @@ class StartRefused(SystemExit):
         super().__init__(f"{what} refused to start:\n  " + "\n  ".join(problems))
 
 
-def towns_problems() -> list[str]:
+def towns_file_problems(path: Path) -> list[str]:
+    """What is wrong with a towns file: unreadable, no towns, a slug twice, a postcode
+    given to two towns, a block the registry refuses (each problem once, all of them)."""
     try:
-        towns.cache_clear()
-        towns()
-    except TownsFileInvalid as exc:
-        return [str(exc)]
-    return []
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [f"towns file {path}: cannot be read: {exc}"]
+    rows = data.get("town", [])
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        return [f"towns file {path}: no [[town]] blocks"]
+    problems: list[str] = []
+    slugs: dict[str, int] = {}
+    postcodes: dict[str, str] = {}
+    for number, row in enumerate(rows, start=1):
+        slug = str(row.get("slug"))
+        if slug in slugs:
+            problems.append(f"the slug {slug!r} is given to towns {slugs[slug]} and {number}")
+        slugs.setdefault(slug, number)
+        for postcode in row.get("postcodes") or []:
+            if postcodes.setdefault(str(postcode), slug) != slug:
+                problems.append(f"the postcode {postcode} is given to both "
+                                f"{postcodes[str(postcode)]} and {slug}")
+    if not problems:
+        from soesmart.towns import load_towns
+
+        try:
+            load_towns(path)
+        except ValueError as exc:  # pydantic's ValidationError too: one line per field
+            problems.append("; ".join(line.strip() for line in str(exc).splitlines()
+                                      if line.strip() and not line.strip().startswith("For further")))
+    return [f"towns file {path}: {p}" for p in problems]
+
+
+def towns_problems() -> list[str]:
+    path = Path(os.environ.get("SOESMART_TOWNS_FILE") or DEFAULT_TOWNS_FILE)
+    return towns_file_problems(path)
 
 
 def secret_problems(settings: Settings, kinds: Iterable[ServiceKind]) -> list[str]:
@@ -70,6 +102,13 @@ def database_problem(name: str, url: str) -> str | None:
         reason = (str(detail).strip().splitlines() or [type(exc).__name__])[0][:300]
         return f"{name}: the database {shown} cannot be reached: {reason}"
     return None
+
+
+def check_towns(what: str) -> None:
+    """Refuse (StartRefused) unless the towns file can be used; before a plan is made from it."""
+    problems = towns_problems()
+    if problems:
+        raise StartRefused(what, problems)
 
 
 def check(what: str, plan: list[tuple[ServiceKind, Settings]], secrets: bool = True) -> None:

@@ -152,6 +152,7 @@ def wait_ready(base_url: str, deadline_s: float, children: list[Child]) -> dict:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    preflight.check_towns("soesmart up")
     settings = Settings()
     if args.port:
         settings = settings.model_copy(update={"http_port": args.port})

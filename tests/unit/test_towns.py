@@ -8,7 +8,7 @@ import pytest
 
 from soesmart.config import Settings
 from soesmart.messaging.topology import all_queues
-from soesmart.towns import TownsFileInvalid, UnknownTown, load_towns, towns
+from soesmart.towns import UnknownTown, load_towns, towns
 
 
 def test_the_five_towns_are_configured_with_their_postcodes() -> None:
@@ -46,36 +46,3 @@ def test_unsafe_slugs_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError):
         load_towns(tmp_path / "t.toml")
-
-
-def town_block(slug: str, postcodes: list[str]) -> str:
-    lines = [f'slug = "{slug}"', f'name = "{slug.title()}"', "population = 1000",
-             f"postcodes = {postcodes!r}".replace("'", '"')]
-    return "[[town]]\n" + "\n".join(lines) + "\n\n"
-
-
-@pytest.mark.parametrize(("blocks", "problem"), [
-    ([("soest", ["59494"]), ("lippstadt", ["59555"]), ("soest", ["59495"])],
-     "the slug 'soest' is given to more than one town"),
-    ([("soest", ["59494"]), ("lippstadt", ["59555", "59494"])],
-     "the postcode 59494 is given to both soest and lippstadt"),
-    ([("soest", ["59494"]), ("Lipp Stadt", ["59555"])],
-     "town 2 (Lipp Stadt): slug: Value error, slug must be lower-case letters"),
-    ([], "no [[town]] blocks"),
-])
-def test_a_towns_file_that_cannot_work_is_refused_naming_the_problem(
-        tmp_path: Path, blocks: list[tuple[str, list[str]]], problem: str) -> None:
-    path = tmp_path / "towns.toml"
-    path.write_text("".join(town_block(slug, codes) for slug, codes in blocks))
-    with pytest.raises(TownsFileInvalid) as refused:
-        load_towns(path)
-    assert str(refused.value).startswith(f"towns file {path}: ")
-    assert problem in str(refused.value)
-
-
-def test_a_towns_file_that_is_missing_or_not_toml_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(TownsFileInvalid, match="cannot be read"):
-        load_towns(tmp_path / "missing.toml")
-    (tmp_path / "broken.toml").write_text("[[town]\nslug = ")
-    with pytest.raises(TownsFileInvalid, match="broken.toml: cannot be read"):
-        load_towns(tmp_path / "broken.toml")
