@@ -4,7 +4,8 @@ This package is the public API between the services; import from it
 (`from soesmart.contracts import RatingRecorded`), not from its modules, which
 only sort the models by the service that publishes them: `common` (base model,
 identifiers, vocabulary, event envelope, RPC reply), `measures`,
-`participation_events` and `participation` (a town's instance), `notifications`,
+`participation_events` and `participation` (a town's instance), `paper` (paper
+questionnaires and batches of ratings), `notifications`,
 and `events` (every event type by its wire name).
 
 Each model is frozen and forbids unknown fields; events carry `event_id`,
@@ -20,6 +21,7 @@ from soesmart.contracts.common import (
     FIELDS_OF_ACTION,
     MEASURE_CODE_PATTERN,
     MOBILITY_FIELDS,
+    Channel,
     Contract,
     CostClass,
     Event,
@@ -79,6 +81,18 @@ from soesmart.contracts.notifications import (
     SubscriptionView,
     UpdatePreferences,
 )
+from soesmart.contracts.paper import (
+    SHEET_NUMBER_MAX,
+    DayCounts,
+    EnterPaperSheet,
+    ImportPaperSheets,
+    PaperAnswer,
+    PaperImportReport,
+    PaperSheetView,
+    ParticipationCounted,
+    RatingsRecorded,
+    RecordedRating,
+)
 from soesmart.contracts.participation import (
     ChangeConsultationPhase,
     CitizenSession,
@@ -131,6 +145,17 @@ from soesmart.contracts.participation_events import (
 )
 
 __all__ = [
+    "SHEET_NUMBER_MAX",
+    "Channel",
+    "DayCounts",
+    "EnterPaperSheet",
+    "ImportPaperSheets",
+    "PaperAnswer",
+    "PaperImportReport",
+    "PaperSheetView",
+    "ParticipationCounted",
+    "RatingsRecorded",
+    "RecordedRating",
     "CLIMATE_FIELDS",
     "CatalogueEntry",
     "CatalogueItem",

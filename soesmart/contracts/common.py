@@ -17,6 +17,8 @@ MEASURE_CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,9}(-[A-Z0-9]{1,10}){1,3}$"
 MeasureCode = Annotated[str, Field(pattern=MEASURE_CODE_PATTERN, max_length=40)]
 TownSlug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Language = Literal["de", "en"]
+# How an answer reached the town: a citizen online, or a paper questionnaire entered by staff.
+Channel = Literal["online", "paper"]
 
 
 def utcnow() -> datetime:
@@ -120,6 +122,7 @@ class Tally(Contract):
     effectiveness_mean: float | None = None
     effectiveness_distribution: dict[str, int] = Field(default_factory=dict)
     support: dict[str, int] = Field(default_factory=dict)
+    paper_answers: int = 0  # of `answers`, how many came on paper (default: older replies)
 
 
 class RpcError(Contract):

@@ -6,6 +6,7 @@ from typing import Any
 
 from soesmart.contracts.common import Event
 from soesmart.contracts.measures import MeasurePublished, MeasureStatusChanged
+from soesmart.contracts.paper import ParticipationCounted, RatingsRecorded
 from soesmart.contracts.participation_events import (
     CitizenConfirmed,
     CitizenErased,
@@ -26,7 +27,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeasurePublished, MeasureStatusChanged, RatingRecorded, CitizenLinkRequested,
         CitizenConfirmed, CitizenErased, CitizenFollowsMeasure, ConsultationMilestone, CommentPosted,
         CommentReplied, IdeaSubmitted,
-        IdeaAccepted, IdeaDeclined,
+        IdeaAccepted, IdeaDeclined, RatingsRecorded, ParticipationCounted,
     )
 }
 

@@ -253,6 +253,7 @@ class TownFigures(Contract):
     support_share: float | None = Field(
         description="(yes + rather yes) / support answers, 0..1; None without support answers"
     )
+    paper_answers: int = 0  # of `answers`, those from paper questionnaires
 
 
 class RankedMeasure(Contract):

@@ -11,6 +11,7 @@ from pydantic import EmailStr, Field, field_validator, model_validator
 from soesmart.contracts.common import (
     CLIMATE_FIELDS,
     MOBILITY_FIELDS,
+    Channel,
     Contract,
     Language,
     MeasureCode,
@@ -62,6 +63,7 @@ class ExportedRating(Contract):
     support: Support | None
     version: int = Field(ge=1)
     created_at: datetime
+    channel: Channel = "online"
 
 
 class RatingsPage(Contract):
@@ -328,7 +330,7 @@ class ModerationQueue(Contract):
 
 
 class ModerationAct(Contract):
-    target_type: Literal["comment", "idea"]
+    target_type: Literal["comment", "idea", "paper_sheet"]  # a paper sheet: entered or corrected
     target_id: uuid.UUID
     action: str
     reason: str

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import EmailStr, Field
 
-from soesmart.contracts.common import Event, Language, MeasureCode, Support, TownSlug
+from soesmart.contracts.common import Channel, Event, Language, MeasureCode, Support, TownSlug
 
 
 class RatingRecorded(Event):
@@ -33,6 +33,9 @@ class RatingRecorded(Event):
     effectiveness: int | None = Field(default=None, ge=1, le=5)
     support: Support | None = None
     version: int = Field(ge=1)
+    # "paper": entered by staff from a returned questionnaire; events from before the
+    # field existed were all online, hence the default.
+    channel: Channel = "online"
 
 
 class CitizenLinkRequested(Event):

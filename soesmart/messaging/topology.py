@@ -43,6 +43,8 @@ MEASURES_QUEUE = QueueSpec(
     "measures.events",
     (
         "participation.*.RatingRecorded",
+        "participation.*.RatingsRecorded",  # batches: paper sheets imported, demo seeding
+        "participation.*.ParticipationCounted",
         # daily participation per town, and accepted ideas as proposed measures
         "participation.*.CitizenConfirmed",
         "participation.*.CommentPosted",

@@ -111,7 +111,8 @@ def test_the_results_export_is_a_csv_for_german_spreadsheets(app: MeasuresApp) -
     lines = text.removeprefix("\ufeff").split("\r\n")
     region = lines[1].split(";")
     assert region[:4] == ["VEP-RAD-01", "Velorouten West, Südwest und Nordwest", "Region (gesamt)", "3"]
-    assert region[4] == "4" and region[-1] == "33,3"  # decimal comma
+    assert region[4] == "4" and region[-2] == "33,3"  # decimal comma
+    assert region[-1] == "0"  # none of them on paper
     assert [line.split(";")[2] for line in lines[2:4]] == ["Bad Berleburg", "Soest"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,6 +27,17 @@ class ProjectionRepository:
 
     def add_rating(self, values: Mapping[str, Any]) -> None:
         self.conn.execute(insert(t.rating_projection).values(**values))
+
+    def known_ratings(self, rating_ids: Sequence[str]) -> set[str]:
+        """Which of these ratings are projected already."""
+        rp, known = t.rating_projection, set[str]()
+        for i in range(0, len(rating_ids), 500):
+            known.update(self.conn.execute(
+                select(rp.c.rating_id).where(rp.c.rating_id.in_(rating_ids[i:i + 500]))).scalars())
+        return known
+
+    def add_ratings(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.conn.execute(insert(t.rating_projection), list(rows))
 
     def update_rating(self, rating_id: str, values: Mapping[str, Any]) -> None:
         rp = t.rating_projection

@@ -74,6 +74,8 @@ rating_projection = Table(
     Column("counted_version", Integer, nullable=True),
     # The consultation the rating answers (0004; NULL for ratings projected before).
     Column("consultation_id", String(36), nullable=True),
+    # "online" or "paper" (migration 0005): a rating keeps the channel it came by.
+    Column("channel", String(10), nullable=False, server_default="online"),
     Index("ix_rating_projection_measure", "measure_code", "consultation_id"),
 )
 
@@ -103,6 +105,7 @@ town_consultation_measures = Table(
 TALLY_COUNTERS = (
     "answers", "eff_count", "eff_sum", "eff_1", "eff_2", "eff_3", "eff_4", "eff_5",
     "sup_yes", "sup_rather_yes", "sup_rather_no", "sup_no",
+    "paper_answers",  # of `answers`, those from paper questionnaires (migration 0004)
 )
 
 tallies = Table(
@@ -110,7 +113,7 @@ tallies = Table(
     metadata,
     Column("measure_code", String(40), primary_key=True),
     Column("town", String(40), primary_key=True),
-    *(Column(name, Integer, nullable=False, default=0) for name in TALLY_COUNTERS),
+    *(Column(name, Integer, nullable=False, default=0, server_default="0") for name in TALLY_COUNTERS),
     UniqueConstraint("measure_code", "town", name="uq_tally"),
 )
 

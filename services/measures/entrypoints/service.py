@@ -27,7 +27,9 @@ from soesmart.contracts import (
     Event,
     IdeaAccepted,
     IdeaSubmitted,
+    ParticipationCounted,
     RatingRecorded,
+    RatingsRecorded,
 )
 from soesmart.messaging.nameko_ext import event_consumer, invalid, ok, refuse, rpc
 from soesmart.messaging.topology import MEASURES_QUEUE
@@ -43,6 +45,10 @@ class MeasuresService:
     def on_event(self, event: Event) -> None:
         if isinstance(event, RatingRecorded):
             projection.record_rating(event, self.app.uow())
+        elif isinstance(event, RatingsRecorded):
+            projection.record_ratings(event, self.app.uow())
+        elif isinstance(event, ParticipationCounted):
+            projection.record_participation_counts(event, self.app.uow())
         elif isinstance(event, CitizenConfirmed | CommentPosted | IdeaSubmitted):
             projection.record_participation(event, self.app.uow())
         elif isinstance(event, IdeaAccepted):

@@ -7,7 +7,8 @@ late and replayed ratings agree whatever the order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +21,9 @@ from soesmart.contracts import (
     CommentPosted,
     ExportedRating,
     IdeaSubmitted,
+    ParticipationCounted,
     RatingRecorded,
+    RatingsRecorded,
     Support,
 )
 
@@ -42,6 +45,7 @@ class RatingFact:
     day: date  # the day this version is from, as far as known
     day_version: int  # the version `day` belongs to (1 for a stored rating's created_at)
     consultation_id: str | None = None  # the consultation the rating answers
+    channel: str = "online"  # or "paper"; a rating keeps the channel of its first version
 
 
 def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
@@ -56,13 +60,47 @@ def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
         town=event.town, rating_id=str(event.rating_id), measure_code=event.measure_code,
         answer=_answer(event.effectiveness, event.support), version=event.version,
         day=local_day(event.occurred_at), day_version=event.version,
-        consultation_id=str(event.consultation_id),
+        consultation_id=str(event.consultation_id), channel=event.channel,
     )
     with uow:
         moved = apply_rating(uow.projection, fact)
         uow.results_changed()
         uow.commit()
     return moved
+
+
+def record_ratings(event: RatingsRecorded, uow: UnitOfWork) -> int:
+    """Apply a town's batch of ratings in one transaction; returns how many moved a tally.
+
+    Each item counts as its own `RatingRecorded` would (the same batch again moves
+    nothing), so the projection stays exactly what the town's ratings say.
+    """
+    facts = [
+        RatingFact(town=event.town, rating_id=str(r.rating_id), measure_code=r.measure_code,
+                   answer=_answer(r.effectiveness, r.support), version=r.version,
+                   day=local_day(r.recorded_at), day_version=r.version, channel=r.channel,
+                   consultation_id=str(r.consultation_id))
+        for r in event.ratings
+    ]
+    with uow:
+        moved = apply_ratings(uow.projection, facts)
+        uow.results_changed()
+        uow.commit()
+    return moved
+
+
+def record_participation_counts(event: ParticipationCounted, uow: UnitOfWork) -> bool:
+    """Add a town's per-day counts of new citizens, comments and ideas; once per event id."""
+    with uow:
+        if not uow.claim(event):
+            return False
+        for d in event.days:
+            counts = {k: v for k, v in (("citizens", d.citizens), ("comments", d.comments),
+                                        ("ideas", d.ideas)) if v}
+            uow.projection.count_day(event.town, d.day, counts)
+        uow.results_changed()
+        uow.commit()
+    return True
 
 
 def record_participation(event: CitizenConfirmed | CommentPosted | IdeaSubmitted,
@@ -109,7 +147,7 @@ def replay_ratings(town: str, ratings: Iterable[ExportedRating], uow: UnitOfWork
                 town=town, rating_id=str(r.rating_id), measure_code=r.measure_code,
                 answer=_answer(r.effectiveness, r.support), version=r.version,
                 day=local_day(r.created_at), day_version=1,
-                consultation_id=str(r.consultation_id),
+                consultation_id=str(r.consultation_id), channel=r.channel,
             )
             moved += apply_rating(uow.projection, fact)
         uow.results_changed()
@@ -138,7 +176,7 @@ def apply_rating(projection: ProjectionRepository, f: RatingFact) -> bool:
         projection.add_rating(dict(
             rating_id=f.rating_id, town=f.town, measure_code=f.measure_code,
             counted_day=f.day, counted_version=f.day_version, consultation_id=f.consultation_id,
-            **answer_values,
+            channel=f.channel, **answer_values,
         ))
     else:
         values: dict[str, Any] = dict(answer_values) if newer else {}
@@ -157,5 +195,47 @@ def apply_rating(projection: ProjectionRepository, f: RatingFact) -> bool:
     if not newer:
         return False
     old = Answer(stored["effectiveness"], stored["support"] or None) if stored else None
-    projection.move_tally(f.measure_code, f.town, tally_delta(old, f.answer).as_increments())
+    channel = stored["channel"] if stored else f.channel
+    projection.move_tally(f.measure_code, f.town, _increments(old, f.answer, channel))
     return True
+
+
+def _increments(old: Answer | None, new: Answer, channel: str) -> dict[str, int]:
+    """The tally's counters moved by one answer; a paper answer also counts as paper."""
+    increments = tally_delta(old, new).as_increments()
+    if channel == "paper" and increments.get("answers"):
+        increments["paper_answers"] = increments["answers"]
+    return increments
+
+
+def apply_ratings(projection: ProjectionRepository, facts: Sequence[RatingFact]) -> int:
+    """Many ratings at once; returns how many moved a tally.
+
+    Ratings the projection has not seen (and that appear once in `facts`) are
+    inserted together and their counters added up per tally and per day: a few
+    statements for thousands of ratings. Every other one goes through
+    `apply_rating`, so versions, late arrivals and repeats behave as one by one.
+    """
+    known = projection.known_ratings([f.rating_id for f in facts])
+    times = Counter(f.rating_id for f in facts)
+    fresh = [f for f in facts if f.rating_id not in known and times[f.rating_id] == 1]
+    rest = [f for f in facts if f.rating_id in known or times[f.rating_id] > 1]
+    if fresh:
+        now = datetime.now(UTC)
+        projection.add_ratings([dict(
+            rating_id=f.rating_id, town=f.town, measure_code=f.measure_code,
+            effectiveness=f.answer.effectiveness, support=f.answer.support, version=f.version,
+            updated_at=now, counted_day=f.day, counted_version=f.day_version, channel=f.channel,
+            consultation_id=f.consultation_id,
+        ) for f in fresh])
+        tallies: dict[tuple[str, str], Counter[str]] = {}
+        days: Counter[tuple[str, date]] = Counter()
+        for f in fresh:
+            tallies.setdefault((f.measure_code, f.town), Counter()).update(
+                _increments(None, f.answer, f.channel))
+            days[(f.town, f.day)] += 1
+        for (code, town), increments in sorted(tallies.items()):
+            projection.move_tally(code, town, dict(increments))
+        for (town, day), n in sorted(days.items()):
+            projection.count_day(town, day, {"ratings": n})
+    return len(fresh) + sum(apply_rating(projection, f) for f in rest)

@@ -191,6 +191,7 @@ def tally_of(r: Counters) -> Tally:
         effectiveness_mean=round(r["eff_sum"] / eff_count, 3) if eff_count else None,
         effectiveness_distribution={k: r[col] for k, col in _EFF_KEYS},
         support={k: r[col] for k, col in _SUPPORT_KEYS},
+        paper_answers=r["paper_answers"],
     )
 
 
@@ -213,4 +214,5 @@ def _figures(town: str, counters: Any) -> TownFigures:
         town=town, answers=counters["answers"],
         effectiveness_mean=_round(effectiveness_mean(counters)),
         support_answers=answers, support_share=_round(share, 4),
+        paper_answers=counters["paper_answers"],
     )

@@ -24,7 +24,7 @@ PARTICIPATION_CSV_HEADER = (
 RESULTS_CSV_HEADER = (
     "Code", "Maßnahme", "Stadt", "Antworten", "Wirksamkeit (Mittelwert 1–5)",
     "Wirksamkeit 1", "Wirksamkeit 2", "Wirksamkeit 3", "Wirksamkeit 4", "Wirksamkeit 5",
-    "Ja", "Eher ja", "Eher nein", "Nein", "Zustimmung (%)",
+    "Ja", "Eher ja", "Eher nein", "Nein", "Zustimmung (%)", "davon auf Papier",
 )
 
 
@@ -73,4 +73,5 @@ def _csv_row(code: str, title: str, place: str, c: Any) -> list[str]:
         *(str(c[f"eff_{i}"]) for i in range(1, 6)),
         str(c["sup_yes"]), str(c["sup_rather_yes"]), str(c["sup_rather_no"]), str(c["sup_no"]),
         format_decimal(round(100 * share, 1) if share is not None else None),
+        str(c["paper_answers"]),
     ]
