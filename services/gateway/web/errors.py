@@ -41,6 +41,9 @@ ERROR_STATUS: dict[str, int] = {
     "MEASURE_UNKNOWN": 422,
     "CONSULTATION_LOCKED": 409,  # an open consultation keeps its start and measures
     "CONSULTATION_WITHOUT_MEASURES": 409,
+    "SHEET_ALREADY_ENTERED": 409,  # a paper sheet's number is entered once
+    "SHEET_NOT_FOUND": 404,
+    "PAPER_IMPORT_INVALID": 422,
     "UNAUTHORIZED": 401,
     "FORBIDDEN": 403,
     "INVALID_CREDENTIALS": 401,

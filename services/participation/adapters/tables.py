@@ -73,7 +73,23 @@ ratings = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # "online" (a citizen) or "paper" (a sheet entered by staff; participant_id is the sheet's id)
+    Column("channel", String(10), nullable=False, server_default="online"),
     UniqueConstraint("consultation_id", "measure_code", "participant_id", name="uq_one_answer"),
+)
+
+# Returned paper questionnaires: one sheet is one anonymous respondent, entered once.
+paper_sheets = Table(
+    "paper_sheets",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the respondent's id on its ratings
+    Column("consultation_id", String(36), ForeignKey("consultations.id"), nullable=False),
+    Column("sheet_number", Integer, nullable=False),
+    Column("entered_by", String(200), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("corrected_at", DateTime(timezone=True), nullable=True),
+    Column("demo", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint("consultation_id", "sheet_number", name="uq_sheet_number"),
 )
 
 # Citizens of this town. After erasure the row stays (ratings, comments and ideas keep

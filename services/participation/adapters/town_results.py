@@ -38,6 +38,14 @@ class TownResultsQuery:
             counts.setdefault(code, []).append((value, n))
         return counts
 
+    def paper_answers(self) -> dict[str, int]:
+        """measure code -> answers entered from paper sheets."""
+        r = t.ratings
+        return {code: n for code, n in self.conn.execute(
+            select(r.c.measure_code, func.count())
+            .where(r.c.consultation_id == self.cid, r.c.channel == "paper").group_by(r.c.measure_code)
+        ).all()}
+
     def visible_comments(self) -> dict[str, int]:
         cm = t.comments
         return {code: n for code, n in self.conn.execute(

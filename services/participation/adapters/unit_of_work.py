@@ -18,6 +18,7 @@ from services.participation.adapters.discussion import CommentRepository
 from services.participation.adapters.ideas import IdeaRepository
 from services.participation.adapters.measure_replica import MeasureReplica
 from services.participation.adapters.moderation import ModerationRepository
+from services.participation.adapters.paper import PaperSheetRepository
 from services.participation.adapters.rate_limits import RateLimits
 from services.participation.adapters.ratings import RatingRepository
 from soesmart.config import Settings
@@ -65,6 +66,7 @@ class UnitOfWork:
     ideas: IdeaRepository
     moderation: ModerationRepository
     replica: MeasureReplica
+    paper: PaperSheetRepository
 
     def __init__(self, engine: Engine, instance: Instance, open_consultations: OpenConsultations,
                  after_events: Callable[[], None]) -> None:
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.ratings = RatingRepository(conn)
         self.comments, self.ideas = CommentRepository(conn), IdeaRepository(conn)
         self.moderation, self.replica = ModerationRepository(conn), MeasureReplica(conn)
+        self.paper = PaperSheetRepository(conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

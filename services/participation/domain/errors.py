@@ -95,3 +95,15 @@ class IdeaAlreadyDecided(ParticipationError):
 
 class RateLimited(ParticipationError):
     code = "RATE_LIMITED"
+
+
+class PaperSheetAlreadyEntered(ParticipationError):
+    code = "SHEET_ALREADY_ENTERED"
+
+
+class PaperSheetNotFound(ParticipationError):
+    code = "SHEET_NOT_FOUND"
+
+
+class PaperImportInvalid(ParticipationError):
+    code = "PAPER_IMPORT_INVALID"

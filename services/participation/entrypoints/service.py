@@ -20,6 +20,8 @@ from services.participation.service_layer import (
     ideas,
     measure_replica,
     moderation,
+    paper,
+    paper_import,
     ratings,
     town_results,
 )
@@ -28,8 +30,10 @@ from soesmart.contracts import (
     ChangeConsultationPhase,
     CreateConsultation,
     DecideIdea,
+    EnterPaperSheet,
     Event,
     FlagComment,
+    ImportPaperSheets,
     Moderate,
     PostComment,
     ProposeIdea,
@@ -195,6 +199,24 @@ class ParticipationService:
     @rpc
     def town_results_csv(self, consultation_id: str) -> dict[str, Any]:
         return answer(lambda: town_results.town_results_csv(consultation_id, self.app.uow()))
+
+    # ---------------------------------------------------------------- paper questionnaires
+    @rpc
+    def enter_paper_sheet(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: paper.enter_sheet(EnterPaperSheet.model_validate(command), self.app.uow()))
+
+    @rpc
+    def import_paper_sheets(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: paper_import.import_sheets(ImportPaperSheets.model_validate(command),
+                                                         self.app.uow()))
+
+    @rpc
+    def paper_sheet(self, consultation_id: str, sheet_number: int) -> dict[str, Any]:
+        return answer(lambda: paper.sheet(consultation_id, int(sheet_number), self.app.uow()))
+
+    @rpc
+    def paper_sheets(self, consultation_id: str) -> dict[str, Any]:
+        return answer(lambda: paper.list_sheets(consultation_id, self.app.uow()))
 
     @rpc
     def ping(self) -> dict[str, Any]:

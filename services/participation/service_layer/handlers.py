@@ -30,6 +30,8 @@ from services.participation.service_layer import (
     ideas,
     measure_replica,
     moderation,
+    paper,
+    paper_import,
     ratings,
     town_results,
 )
@@ -182,6 +184,12 @@ class ParticipationApp:
 
     def town_results_csv(self, consultation_id: uuid.UUID | str) -> str:
         return town_results.town_results_csv(consultation_id, self.uow())
+
+    def enter_paper_sheet(self, cmd: c.EnterPaperSheet) -> c.PaperSheetView:
+        return paper.enter_sheet(cmd, self.uow())
+
+    def import_paper_sheets(self, cmd: c.ImportPaperSheets) -> c.PaperImportReport:
+        return paper_import.import_sheets(cmd, self.uow())
 
     def apply_measure_event(self, event: c.Event) -> bool:
         return measure_replica.apply_measure_event(event, self.uow())

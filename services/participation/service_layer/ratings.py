@@ -92,7 +92,8 @@ def export_ratings(after_id: str | None, limit: int, uow: UnitOfWork) -> Ratings
             ExportedRating(
                 rating_id=row["id"], consultation_id=row["consultation_id"],
                 measure_code=row["measure_code"], effectiveness=row["effectiveness"],
-                support=row["support"], version=row["version"], created_at=row["created_at"])
+                support=row["support"], version=row["version"], created_at=row["created_at"],
+                channel=row["channel"])
             for row in rows),
         next_after=rows[-1]["id"] if len(rows) == limit else None,
     )

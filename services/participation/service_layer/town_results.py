@@ -17,7 +17,7 @@ from soesmart.spreadsheet import csv_text, format_decimal
 TOWN_RESULTS_CSV_HEADER = (
     "Code", "Maßnahme", "Handlungsfeld", "Antworten", "Wirksamkeit (Mittelwert 1–5)",
     "Wirksamkeit 1", "Wirksamkeit 2", "Wirksamkeit 3", "Wirksamkeit 4", "Wirksamkeit 5",
-    "Ja", "Eher ja", "Eher nein", "Nein", "Zustimmung (%)", "Kommentare",
+    "Ja", "Eher ja", "Eher nein", "Nein", "Zustimmung (%)", "Kommentare", "davon auf Papier",
 )
 
 
@@ -29,7 +29,7 @@ def town_results(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> TownResul
         query = TownResultsQuery(uow.connection, cid)
         measures = query.measures()
         eff, sup = query.answers("effectiveness"), query.answers("support")
-        comment_counts = query.visible_comments()
+        comment_counts, paper = query.visible_comments(), query.paper_answers()
         participants = query.participants()
         start = datetime.combine(row["starts_on"], dtime(0), BERLIN).astimezone(UTC)
         end = datetime.combine(row["ends_on"] + timedelta(days=1), dtime(0), BERLIN).astimezone(UTC)
@@ -44,7 +44,7 @@ def town_results(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> TownResul
         answers = sum(n for _, n in eff.get(code, []))
         results.append(TownMeasureResult(
             code=code, title=title or code, field_of_action=field or "",
-            tally=wire.tally(tally(eff.get(code, []), sup.get(code, []), answers)),
+            tally=wire.tally(tally(eff.get(code, []), sup.get(code, []), answers), paper.get(code, 0)),
             comments=comment_counts.get(code, 0)))
     return TownResults(
         town=uow.instance.town.slug, consultation_id=uuid.UUID(cid), title=row["title"], status=row["status"],
@@ -66,6 +66,6 @@ def town_results_csv(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> str:
             *(str(m.tally.effectiveness_distribution.get(str(i), 0)) for i in range(1, 6)),
             *(str(m.tally.support.get(s, 0)) for s in SUPPORT_ANSWERS),
             format_decimal(round(100 * share, 1) if share is not None else None),
-            str(m.comments),
+            str(m.comments), str(m.tally.paper_answers),
         ])
     return csv_text(TOWN_RESULTS_CSV_HEADER, rows)

@@ -24,11 +24,11 @@ def display_name(row: Any) -> str:
     return ERASED_DISPLAY_NAME if row["erased_at"] is not None else row["display_name"]
 
 
-def tally(counts: AnswerCounts) -> Tally:
+def tally(counts: AnswerCounts, paper_answers: int = 0) -> Tally:
     return Tally(answers=counts.answers, effectiveness_count=counts.effectiveness_count,
                  effectiveness_mean=counts.effectiveness_mean,
                  effectiveness_distribution=dict(counts.effectiveness_distribution),
-                 support=dict(counts.support))
+                 support=dict(counts.support), paper_answers=paper_answers)
 
 
 def consultation_view(town: str, row: Any, measures: Iterable[RowMapping]) -> ConsultationView:
