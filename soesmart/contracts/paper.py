@@ -67,12 +67,12 @@ class PaperImportReport(Contract):
 class RecordedRating(Contract):
     """One rating inside a `RatingsRecorded` batch (the fields of a `RatingRecorded`)."""
 
-    consultation_id: uuid.UUID
     rating_id: uuid.UUID
+    version: int = Field(ge=1)
+    consultation_id: uuid.UUID
     measure_code: MeasureCode
     effectiveness: int | None = Field(default=None, ge=1, le=5)
     support: Support | None = None
-    version: int = Field(ge=1)
     channel: Channel = "online"
     recorded_at: datetime  # when this version was given: the day it counts on
 

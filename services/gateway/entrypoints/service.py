@@ -16,6 +16,7 @@ from services.gateway.coordinator.routes import CoordinatorRoutes
 from services.gateway.public.routes import PublicRoutes
 from services.gateway.service_layer.staff import staff_accounts_for
 from services.gateway.staff.routes import StaffRoutes
+from services.gateway.town_admin.paper_routes import PaperRoutes
 from services.gateway.town_admin.routes import TownAdminRoutes
 from services.gateway.web.backend import Backend
 from soesmart.config import Settings
@@ -43,7 +44,7 @@ class GatewayApp:
         pass
 
 
-class GatewayService(PublicRoutes, CitizenRoutes, TownAdminRoutes, CoordinatorRoutes,
+class GatewayService(PublicRoutes, CitizenRoutes, TownAdminRoutes, PaperRoutes, CoordinatorRoutes,
                      StaffRoutes):
     name = "gateway"
 

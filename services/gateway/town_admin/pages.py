@@ -211,9 +211,11 @@ def town_results_charts(page: Page, results: dict[str, Any]) -> list[charts.Char
         "effectiveness", t("adm_chart_effectiveness"), t("adm_chart_effectiveness_desc"),
         [charts.Bar(f"{m['code']} {m['title']}", m["tally"]["effectiveness_mean"],
                     (charts.number(m["tally"]["effectiveness_count"], lang),
+                     charts.number(m["tally"].get("paper_answers", 0), lang),
                      charts.number(m["comments"], lang)))
          for m in measures],
-        columns=(t("adm_measure"), t("adm_mean"), t("adm_answers"), t("adm_comments")),
+        columns=(t("adm_measure"), t("adm_mean"), t("adm_answers"), t("adm_paper_answers"),
+                 t("adm_comments")),
         value_text=lambda v: charts.number(v, lang, 1), maximum=5)
     days = results["days"]
     kinds = ("ratings", "citizens", "comments", "ideas")

@@ -70,6 +70,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "consultation.manage": TOWN_ADMIN,
     "moderation": TOWN_ADMIN,
     "idea.decide": TOWN_ADMIN,
+    "paper.enter": TOWN_ADMIN,  # print questionnaires, enter and import returned sheets
     # a town's results: its admins, and the coordinators for every town
     "town_results.read": STAFF,
     "town.overview": STAFF,  # the staff pages of one town (/verwaltung/stadt/<town>)
@@ -84,6 +85,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 TOWN_SCOPED: frozenset[str] = frozenset({
     "rating.write", "comment.write", "comment.flag", "idea.write", "citizen.self",
     "consultation.manage", "moderation", "idea.decide", "town_results.read", "town.overview",
+    "paper.enter",
 })
 CONFIRMED_ONLY: frozenset[str] = frozenset({"rating.write", "comment.write", "comment.flag",
                                             "idea.write"})
