@@ -46,8 +46,8 @@ def _sheet(pdf: FPDF, consultation: dict[str, Any], town_name: str, number: int,
            t: Callable[..., str], support_labels: Sequence[str]) -> None:
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 12)
-    pdf.cell(0, 8, t("paper_pdf_sheet_number", n=number), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.start_section(f"{t('paper_pdf_sheet', n=number)}: {consultation['title']}", level=0)
+    pdf.cell(0, 8, t("paper_pdf_sheet_number", number=number), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.start_section(f"{t('paper_pdf_sheet', number=number)}: {consultation['title']}", level=0)
     pdf.set_font("DejaVu", "", 9.5)
     pdf.multi_cell(0, 5, t("paper_pdf_intro", town=town_name, ends_on=consultation["ends_on_text"]),
                    new_x="LMARGIN", new_y="NEXT")
@@ -56,7 +56,7 @@ def _sheet(pdf: FPDF, consultation: dict[str, Any], town_name: str, number: int,
         if pdf.will_page_break(34):
             pdf.add_page()
             pdf.set_font("DejaVu", "B", 10)
-            pdf.cell(0, 6, t("paper_pdf_sheet_number", n=number), align="R", new_x="LMARGIN",
+            pdf.cell(0, 6, t("paper_pdf_sheet_number", number=number), align="R", new_x="LMARGIN",
                      new_y="NEXT")
         pdf.start_section(f"{m['code']} {m['title']}", level=1)
         pdf.set_font("DejaVu", "", 9)
@@ -69,7 +69,7 @@ def _sheet(pdf: FPDF, consultation: dict[str, Any], town_name: str, number: int,
         pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
         pdf.ln(2)
     pdf.set_font("DejaVu", "", 8)
-    pdf.multi_cell(0, 4, t("paper_pdf_footer", n=number), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, t("paper_pdf_footer", number=number), new_x="LMARGIN", new_y="NEXT")
 
 
 def _question(pdf: FPDF, text: str, choices: list[str], hint: str) -> None:

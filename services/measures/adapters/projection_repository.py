@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.measures.adapters import tables as t
@@ -49,6 +49,37 @@ class ProjectionRepository:
     def count_day(self, town: str, day: date, increments: dict[str, int]) -> None:
         """Add to the participation counters of a town's day (`ratings`, `citizens`, ...)."""
         self._increment(t.daily_participation, {"town": town, "day": day}, increments)
+
+    def move_tallies(self, moves: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
+        """`move_tally` for many (measure, town) at once: a few statements in all."""
+        self._increment_many(t.tallies, ("measure_code", "town"), moves)
+
+    def count_days(self, counts: Mapping[tuple[str, date], Mapping[str, int]]) -> None:
+        """`count_day` for many (town, day) at once."""
+        self._increment_many(t.daily_participation, ("town", "day"), counts)
+
+    def _increment_many(self, table: Table, keys: tuple[str, str],
+                        items: Mapping[tuple[Any, Any], Mapping[str, int]]) -> None:
+        """Add to the counters of many rows: one insert for the new rows, one update
+        (executed for each existing row) for the others. A row created concurrently
+        fails the insert and so the transaction, which its consumer retries."""
+        if not items:
+            return
+        counters = [c.name for c in table.columns if c.name not in keys]
+        known = {tuple(r) for r in self.conn.execute(
+            select(table.c[keys[0]], table.c[keys[1]])
+            .where(table.c.town.in_(sorted({str(dict(zip(keys, k, strict=True))["town"])
+                                            for k in items}))))}
+        new = [{**dict(zip(keys, k, strict=True)), **{c: inc.get(c, 0) for c in counters}}
+               for k, inc in items.items() if k not in known]
+        old = [{"k0": k[0], "k1": k[1], **{f"d_{c}": inc.get(c, 0) for c in counters}}
+               for k, inc in items.items() if k in known]
+        if new:
+            self.conn.execute(insert(table), new)
+        if old:
+            self.conn.execute(
+                update(table).where(table.c[keys[0]] == bindparam("k0"), table.c[keys[1]] == bindparam("k1"))
+                .values({c: table.c[c] + bindparam(f"d_{c}") for c in counters}), old)
 
     def _increment(self, table: Table, key: dict[str, Any], increments: dict[str, int]) -> None:
         """Add to counters of one row, creating it (all counters 0) if it is not there yet."""

@@ -94,10 +94,8 @@ def record_participation_counts(event: ParticipationCounted, uow: UnitOfWork) ->
     with uow:
         if not uow.claim(event):
             return False
-        for d in event.days:
-            counts = {k: v for k, v in (("citizens", d.citizens), ("comments", d.comments),
-                                        ("ideas", d.ideas)) if v}
-            uow.projection.count_day(event.town, d.day, counts)
+        uow.projection.count_days({(event.town, d.day): {
+            "citizens": d.citizens, "comments": d.comments, "ideas": d.ideas} for d in event.days})
         uow.results_changed()
         uow.commit()
     return True
@@ -234,8 +232,6 @@ def apply_ratings(projection: ProjectionRepository, facts: Sequence[RatingFact])
             tallies.setdefault((f.measure_code, f.town), Counter()).update(
                 _increments(None, f.answer, f.channel))
             days[(f.town, f.day)] += 1
-        for (code, town), increments in sorted(tallies.items()):
-            projection.move_tally(code, town, dict(increments))
-        for (town, day), n in sorted(days.items()):
-            projection.count_day(town, day, {"ratings": n})
+        projection.move_tallies(tallies)
+        projection.count_days({key: {"ratings": n} for key, n in days.items()})
     return len(fresh) + sum(apply_rating(projection, f) for f in rest)

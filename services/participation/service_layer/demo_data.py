@@ -1,6 +1,7 @@
 """Demo data of a town's instance (`SOESMART_DEMO=true` only): one open consultation, a few
-confirmed citizens with comments and ideas, all marked as demo; and confirmed citizens for
-the benchmark. No events: demo data stays in the town."""
+confirmed citizens with comments and ideas, all marked as demo, then the lived-in region of
+`demo_region` (which the region learns of by its events); and confirmed citizens for the
+benchmark."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import insert, select
 from services.participation.adapters import tables as t
 from services.participation.adapters.unit_of_work import UnitOfWork
 from services.participation.domain.model import email_key
+from services.participation.service_layer import demo_region
 from soesmart import demo
 
 DEMO_CITIZENS = (("Demo-Bürgerin 1", True), ("Demo-Bürger 2", False), ("Demo-Bürgerin 3", True))
@@ -33,6 +35,7 @@ def load(uow: UnitOfWork) -> None:
     """What demo mode adds to an instance, once."""
     create_demo_consultation(uow)
     create_demo_participation(uow)
+    demo_region.seed(uow)
 
 
 def create_demo_consultation(uow: UnitOfWork) -> str | None:
@@ -49,7 +52,7 @@ def create_demo_consultation(uow: UnitOfWork) -> str | None:
                 "können Sie unterstützen? Ihre Antworten fließen in die politische "
                 "Beratung ein. Dies ist eine Demo-Beteiligung mit Beispieldaten."
             ),
-            status="open", starts_on=today - timedelta(days=1), ends_on=today + timedelta(weeks=8),
+            status="open", starts_on=today - timedelta(days=20), ends_on=today + timedelta(weeks=8),
             created_at=datetime.now(UTC),
         ), [m.code for m in demo.measures_for_town(town.slug)])
         uow.commit()
