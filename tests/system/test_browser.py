@@ -94,7 +94,7 @@ def test_a_citizen_rates_a_measure_in_soest_with_the_browser_and_the_region_coun
     # Given Soest's open consultation, and a citizen on the start page
     eventually(lambda: CODE in network.get("/api/v1/towns/soest/consultations").text, timeout=20,
                interval=0.3, message="Soest's consultation lists the measure")
-    before = (network.results_for(CODE) or {}).get("towns", {}).get("soest", {}).get("answers", 0)
+    before = network.settled_results(CODE).get("towns", {}).get("soest", {}).get("answers", 0)
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("heading", level=1)).to_have_text("Die fünf Städte")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-from fpdf.fonts import TextStyle
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 MAX_SHEETS = 500
@@ -25,6 +25,9 @@ BOX = "\u25a1"  # an empty box to tick
 def questionnaire_pdf(consultation: dict[str, Any], town_name: str, numbers: Sequence[int],
                       t: Callable[..., str], support_labels: Sequence[str]) -> bytes:
     """The sheets `numbers` of the consultation as one PDF."""
+    from fpdf import FPDF  # imported when needed: it costs the gateway's start-up ~1 s of CPU
+    from fpdf.fonts import TextStyle
+
     pdf = FPDF(format="A4")
     pdf.set_lang("de")
     pdf.set_title(f"{t('paper_pdf_title')}: {consultation['title']}")

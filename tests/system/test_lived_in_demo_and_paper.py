@@ -1,6 +1,9 @@
-"""Paper questionnaires on the running network: staff print, enter (keyboard only) and import.
+"""The demo region and paper questionnaires on the running network.
 
-The whole network runs as real processes; Soest's demo admin signs in in headless
+Right after start the coordinator's dashboard and the published results of a town's
+earlier consultation show charts with data, and a second start adds no demo data.
+
+Paper: the whole network runs as real processes; Soest's demo admin signs in in headless
 Chromium, prints the questionnaire of the open demo consultation (the PDF is read back
 with pypdf), enters a returned sheet with the keyboard alone and sees it counted once,
 as paper, in the town's and in the region's results. Bad input over the JSON API is
@@ -15,7 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from soesmart.storage import make_engine
 from tests.support.infra import eventually
 from tests.support.network import Network, running_network
 
@@ -77,11 +82,7 @@ def test_staff_print_a_sheet_enter_it_by_keyboard_and_see_it_once_in_town_and_re
     before_region = region_tally(network, first["code"])
 
     # Given Soest's admin, signed in
-    page.goto("/verwaltung/anmelden")
-    page.get_by_label("E-Mail-Adresse").fill(ADMIN[0])
-    page.get_by_label("Passwort").fill(ADMIN[1])
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page).to_have_url(re.compile(r"/verwaltung$"))
+    _staff_sign_in(page, ADMIN)
 
     # When they print two sheets of the open consultation
     page.goto(f"/verwaltung/stadt/soest/beteiligungen/{cid}")
@@ -176,3 +177,75 @@ def test_a_csv_of_scanned_sheets_is_imported_all_or_nothing(
     after = town_tally(network, admin, cid, b)
     assert after["paper_answers"] == before["paper_answers"] + 1
     assert region_tally(network, b)["paper_answers"] >= after["paper_answers"]
+
+
+COORDINATOR = ("koordination@demo.soesmart.example", "demo-region-2026")
+
+
+def _staff_sign_in(page: Any, account: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/verwaltung/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(account[0])
+    page.get_by_label("Passwort").fill(account[1])
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(re.compile(r"/verwaltung$"))
+
+
+def _charts_with_data(page: Any, path: str) -> int:
+    """Open `path` (again, until the demo has reached it); the number of charts, each with figures."""
+    def shown() -> int:
+        page.goto(path)
+        figures = page.locator("figure.chart-figure")
+        n = figures.count()
+        if n == 0 or page.get_by_text("Noch keine Daten").count():
+            return 0
+        assert figures.locator("svg").count() >= n
+        return n
+
+    return eventually(shown, timeout=30, interval=1, message=f"charts with data on {path}")
+
+
+def test_after_start_the_dashboard_and_the_published_results_show_charts_with_data(
+        page: Any, network: Network, admin: dict[str, str]) -> None:
+    # Given the network just started with demo data: the coordinator's dashboard has charts
+    _staff_sign_in(page, COORDINATOR)
+    assert _charts_with_data(page, "/verwaltung/region/ergebnisse") >= 1
+    # And Soest's earlier consultation is closed with its results published, beside the open one
+    items = network.get("/api/v1/towns/soest/consultations?include_drafts=true",
+                        headers=admin).json()["items"]
+    statuses = {c["status"] for c in items}
+    assert {"open", "results_published"} <= statuses
+    published = next(c for c in items if c["status"] == "results_published")
+    assert "(Demo)" in published["title"]
+    results = network.get(f"/api/v1/towns/soest/consultations/{published['id']}/results").json()
+    assert results["participants"] > 50
+    assert sum(m["tally"]["paper_answers"] for m in results["measures"]) > 0
+    means = {m["tally"]["effectiveness_mean"] for m in results["measures"]}
+    assert len(means) > 3, "opinions differ by measure"
+    assert _charts_with_data(page, f"/verwaltung/stadt/soest/beteiligungen/{published['id']}/ergebnisse") == 3
+
+
+def test_a_second_start_creates_no_demo_data_again(network: Network) -> None:
+    """Last in this module: it restarts the network."""
+    def counts() -> tuple[int, dict[str, int]]:
+        results = network.get("/api/v1/results").json()["measures"]
+        network.settled_results(results[0]["code"])
+        results = network.get("/api/v1/results").json()["measures"]
+        per_town: dict[str, int] = {}
+        for m in results:
+            for town, tally in m["towns"].items():
+                per_town[town] = per_town.get(town, 0) + tally["answers"]
+        citizens = 0
+        for town in ("soest", "arnsberg", "bad-berleburg", "menden", "olpe"):
+            engine = make_engine(network.database_url("participation", town))
+            with engine.connect() as conn:
+                citizens += int(conn.execute(text("SELECT count(*) FROM citizens")).scalar_one())
+            engine.dispose()
+        return citizens, per_town
+
+    before = counts()
+    assert before[0] > 1400 and len(before[1]) == 5
+    network.stop()
+    network.start()
+    assert counts() == before
