@@ -88,7 +88,7 @@ class CatalogueRepository:
     def history(self, code: str) -> list[Row]:
         h = t.status_history
         return list(self.conn.execute(
-            select(h).where(h.c.measure_code == code).order_by(h.c.id)).mappings())
+            select(h).where(h.c.measure_code == code).order_by(h.c.changed_at, h.c.id)).mappings())
 
     def add(self, code: str, status: str, values: Mapping[str, Any], who: str, note: str,
             progress: int | None, now: datetime) -> None:
