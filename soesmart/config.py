@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     staff_session_hours: float = Field(default=12.0, gt=0, le=24 * 7)
     citizen_session_days: int = Field(default=30, ge=1, le=365)
     demo: bool = True
+    # With demo on: also seed the lived-in demo region (1,500 citizens, answers, a published
+    # consultation); off, demo mode brings only the catalogue, one open consultation a town
+    # and the staff accounts (what the integration tests build on).
+    demo_region: bool = True
     max_body_bytes: int = 64 * 1024
     # A whole catalogue file (about 260 rows with fact-sheet texts) is bigger than a form.
     max_import_bytes: int = 4 * 1024 * 1024

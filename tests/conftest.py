@@ -123,6 +123,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def settings(tmp_path: Path, vhost: tuple[str, str], database_url: str) -> Settings:
     return Settings(
         broker_url=vhost[1], data_dir=tmp_path, database_url=database_url, demo=True,
+        demo_region=False,
         town="soest", public_url="http://127.0.0.1:8000", secret_key="test-secret",
     )
 

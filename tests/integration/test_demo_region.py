@@ -19,7 +19,7 @@ from tests.support.participation import Clock
 
 
 def test_a_town_seeds_its_demo_once_and_the_region_counts_exactly_what_it_holds(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, town="olpe", demo=True, broker_url="amqp://127.0.0.1:1//",
+    settings = Settings(data_dir=tmp_path, town="olpe", demo=True, demo_region=True, broker_url="amqp://127.0.0.1:1//",
                         database_url=f"sqlite:///{tmp_path / 'olpe.db'}")
     town = ParticipationApp(settings, clock=Clock())
     held = demo_region.count_demo(town.uow())

@@ -277,10 +277,10 @@ def test_the_town_results_csv_opens_in_german_spreadsheets(app: ParticipationApp
     data = app.town_results_csv(view.id).encode("utf-8")
     assert data.startswith(b"\xef\xbb\xbfCode;Ma\xc3\x9fnahme;Handlungsfeld;Antworten;")
     lines = data.decode("utf-8").removeprefix("\ufeff").split("\r\n")
-    assert lines[0].endswith(";Zustimmung (%);Kommentare")
+    assert lines[0].endswith(";Zustimmung (%);Kommentare;davon auf Papier")
     assert lines[1] == ("VEP-RAD-02;Radweg auf der ehemaligen Bahntrasse;Radverkehr;3;4,33;"
-                        "0;0;0;2;1;2;0;0;1;66,7;0")
-    assert lines[2] == "VEP-FUSS-01;Sichere Schulwege;Fußverkehr;0;;0;0;0;0;0;0;0;0;0;;0"
+                        "0;0;0;2;1;2;0;0;1;66,7;0;0")
+    assert lines[2] == "VEP-FUSS-01;Sichere Schulwege;Fußverkehr;0;;0;0;0;0;0;0;0;0;0;;0;0"
     assert lines[3] == ""
 
 

@@ -35,7 +35,8 @@ def load(uow: UnitOfWork) -> None:
     """What demo mode adds to an instance, once."""
     create_demo_consultation(uow)
     create_demo_participation(uow)
-    demo_region.seed(uow)
+    if uow.instance.settings.demo_region:
+        demo_region.seed(uow)
 
 
 def create_demo_consultation(uow: UnitOfWork) -> str | None:
