@@ -105,7 +105,7 @@ town_consultation_measures = Table(
 TALLY_COUNTERS = (
     "answers", "eff_count", "eff_sum", "eff_1", "eff_2", "eff_3", "eff_4", "eff_5",
     "sup_yes", "sup_rather_yes", "sup_rather_no", "sup_no",
-    "paper_answers",  # of `answers`, those from paper questionnaires (migration 0004)
+    "paper_answers",  # of `answers`, those from paper questionnaires (migration 0005)
 )
 
 tallies = Table(

@@ -24,7 +24,14 @@ from services.participation.adapters import tables as t
 from services.participation.adapters.unit_of_work import BERLIN, UnitOfWork
 from services.participation.domain.model import email_key
 from services.participation.service_layer.paper import batch_events
-from soesmart.contracts import DayCounts, Event, IdeaAccepted, ParticipationCounted, idea_measure_code
+from soesmart.contracts import (
+    ConsultationMilestone,
+    DayCounts,
+    Event,
+    IdeaAccepted,
+    ParticipationCounted,
+    idea_measure_code,
+)
 from soesmart.demo import DEMO_MARK
 from soesmart.demo import region as demo
 from soesmart.towns import towns
@@ -65,7 +72,8 @@ def seed(uow: UnitOfWork) -> dict[str, int]:
                              ("comments", comments), ("ideas", ideas)):
             for stamp in stamps:
                 days.setdefault(stamp.astimezone(BERLIN).date(), Counter())[kind] += 1
-        events: list[Event] = [*batch_events(uow, ratings), *accepted, ParticipationCounted(
+        events: list[Event] = [*_milestones(uow, closed, open_c), *batch_events(uow, ratings),
+                               *accepted, ParticipationCounted(
             source=uow.instance.source, town=town.slug,
             days=tuple(DayCounts(day=d, **c) for d, c in sorted(days.items())))]
         uow.add_events(events)
@@ -92,7 +100,33 @@ def _closed_consultation(uow: UnitOfWork, today: date, now: datetime) -> dict[st
     for milestone, day in (("opened", starts), ("closed", ends + timedelta(days=1)),
                            ("results_published", ends + timedelta(days=10))):
         uow.consultations.record_milestone(cid, milestone, _moment(day, 10), actor)
-    return {"id": cid, "codes": codes, "window": (_moment(starts), _moment(ends, 18))}
+    return {"id": cid, "codes": codes, "window": (_moment(starts), _moment(ends, 18)),
+            "title": f"{CLOSED_TITLE} in {town.name} {DEMO_MARK}", "starts_on": starts, "ends_on": ends}
+
+
+def _milestones(uow: UnitOfWork, closed: dict[str, Any], open_c: Any) -> list[ConsultationMilestone]:
+    """The milestones of both demo consultations, dated when they happened, for the measures'
+    stories in the region. (On a first start nobody subscribed yet: they send no mail.)"""
+    town, events = uow.instance.town, []
+    steps = [(closed, "opened", closed["starts_on"]),
+             (closed, "closed", closed["ends_on"] + timedelta(days=1)),
+             (closed, "results_published", closed["ends_on"] + timedelta(days=10))]
+    if open_c is not None:
+        codes = list(uow.connection.execute(select(t.consultation_measures.c.measure_code).where(
+            t.consultation_measures.c.consultation_id == open_c["id"])).scalars())
+        shown = {"id": open_c["id"], "codes": codes, "title": open_c["title"],
+                 "starts_on": open_c["starts_on"], "ends_on": open_c["ends_on"]}
+        uow.consultations.record_milestone(open_c["id"], "opened", _moment(open_c["starts_on"]),
+                                           f"Verwaltung {town.name} {DEMO_MARK}")
+        steps.append((shown, "opened", open_c["starts_on"]))
+    for c, milestone, day in steps:
+        events.append(ConsultationMilestone(
+            source=uow.instance.source, town=town.slug, consultation_id=uuid.UUID(c["id"]),
+            milestone=milestone,  # type: ignore[arg-type]
+            title=c["title"], starts_on=c["starts_on"].isoformat(),
+            ends_on=c["ends_on"].isoformat(), measure_codes=tuple(sorted(c["codes"])),
+            occurred_at=_moment(day, 10)))
+    return events
 
 
 def _citizens(uow: UnitOfWork, rng: random.Random, n: int, now: datetime) -> list[dict[str, Any]]:
