@@ -8,13 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from services.measures.service_layer import projection
+from services.measures.service_layer import measure_story, projection
 from services.measures.service_layer.handlers import MeasuresApp
 from services.participation.adapters import tables as t
 from services.participation.service_layer import demo_region
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.config import Settings
-from soesmart.contracts import ParticipationCounted, RatingsRecorded, parse_event
+from soesmart.contracts import ConsultationMilestone, ParticipationCounted, RatingsRecorded, parse_event
+from soesmart.demo import DEMO_MEASURES
 from tests.support.participation import Clock
 
 
@@ -43,9 +44,16 @@ def test_a_town_seeds_its_demo_once_and_the_region_counts_exactly_what_it_holds(
                 projection.record_ratings(event, region.uow())
             elif isinstance(event, ParticipationCounted):
                 projection.record_participation_counts(event, region.uow())
+            elif isinstance(event, ConsultationMilestone):
+                measure_story.record_milestone(event, region.uow())
     figures = [m.towns["olpe"] for m in region.regional_results().measures]
     assert sum(f.answers for f in figures) == held["ratings"]
     assert sum(f.paper_answers for f in figures) > 0
     days = region.participation_per_day(town="olpe").days
     assert sum(d.ratings for d in days) == held["ratings"]
     assert sum(d.citizens for d in days) == held["citizens"] - 3  # the three older demo citizens stay local
+    # A region-wide featured measure was asked in both demo consultations: its story has two
+    again = [m.code for m in DEMO_MEASURES if not m.towns][1]
+    with region.uow() as uow:
+        asked = measure_story.asked_in(again, uow)
+    assert len(asked) == 2 and sum(1 for a in asked if a.results_published_at) == 1
