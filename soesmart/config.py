@@ -39,9 +39,28 @@ class Settings(BaseSettings):
     # Immediate mails wait this long after the first news, so that a coordinator who
     # changes 40 measures in a row sends each subscriber one mail, not 40.
     mail_batch_seconds: float = 60.0
-    # SMTP connections used side by side. Helps when the relay answers slowly (latency);
-    # on loopback both ends are CPU-bound and 4 gave no more mails/s than 1.
+    # SMTP connections used side by side to each server (the relay, or a routed domain's
+    # server). Helps when the server answers slowly (latency); on loopback both ends are
+    # CPU-bound and 4 gave no more mails/s than 1.
     mail_connections: int = Field(default=1, ge=1, le=32)
+    # Receiving domains whose mail goes to its own server instead of `smtp_url`
+    # (JSON: {"example.org": "smtp://mx.example.org:25"}).
+    mail_routes: dict[str, str] = Field(default_factory=dict)
+    # Temporary failures (4xx, refused or dropped connections) are tried again for this
+    # long after the mail was queued (RFC 5321 4.5.4.1: give up after 4-5 days), first
+    # after `mail_retry_first_seconds`, then twice as long each time up to an hour.
+    mail_retry_hours: float = Field(default=120.0, gt=0)
+    mail_retry_first_seconds: float = Field(default=300.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # A domain whose server asks for fewer mails (421, 451 "too many", dropped connection)
+    # waits this long, twice as long after each further refusal (up to the retry maximum).
+    mail_throttle_seconds: float = Field(default=60.0, gt=0)
+    # DKIM (RFC 6376): signed when a selector is set; the key as a PEM file or as text.
+    # The signing domain defaults to the domain of `mail_from`, which must belong to it.
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_file: Path | None = None
+    dkim_private_key: str | None = None
     town: str | None = None
     rpc_timeout: float = 5.0
     http_host: str = "127.0.0.1"

@@ -7,14 +7,12 @@ a real SMTP server on loopback, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import signal
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.mail import MemoryTransport
@@ -28,6 +26,7 @@ from tests.support.bus import publish_event
 from tests.support.infra import create_vhost, delete_vhost, eventually
 from tests.support.network import Network
 from tests.support.smtp import SmtpServer
+from tests.support.subscribers import add_confirmed_subscribers
 
 SUBSCRIBERS = 400
 # README (Notifications): mails accepted by SMTP but not yet recorded when the process
@@ -50,15 +49,8 @@ def network(tmp_path: Path, smtp_server: SmtpServer, database_url: str) -> Itera
 def confirmed_subscribers(database_url: str, tmp_path: Path, count: int) -> list[str]:
     app = NotificationsApp(Settings(data_dir=tmp_path, database_url=database_url),
                            transport=MemoryTransport())  # migrates the database
-    now = datetime.now(UTC)
     addresses = [f"person-{n:05d}@example.org" for n in range(count)]
-    with app.engine.begin() as conn:
-        conn.execute(insert(t.subscriptions), [
-            dict(id=str(uuid.uuid4()), email=a, scope_type="region", scope_value="all",
-                 language="de", status="confirmed", frequency="immediate", created_at=now,
-                 confirmed_at=now)
-            for a in addresses
-        ])
+    add_confirmed_subscribers(app.engine, addresses)
     app.engine.dispose()
     return addresses
 

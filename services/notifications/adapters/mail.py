@@ -29,8 +29,33 @@ class TemporaryMailFailure(MailError):
     """Worth trying again later (4xx, connection refused, timeout)."""
 
 
+class ServerBusy(TemporaryMailFailure):
+    """The receiving server wants fewer mails now or cannot be reached (421, 451 "too many",
+    refused or dropped connections): every mail to its domain waits, none of them fails."""
+
+
 class PermanentMailFailure(MailError):
-    """Will never work for this address (5xx)."""
+    """Will never work as sent (5xx); `bounce`: the server refuses the recipient's address."""
+
+    def __init__(self, reason: str, bounce: bool = True) -> None:
+        super().__init__(reason)
+        self.bounce = bounce
+
+
+# A temporary refusal that asks for less mail (not greylisting, which is about one mail).
+_TOO_MANY = re.compile(r"too many|rate|limit|throttl|slow down|try again in|busy", re.IGNORECASE)
+
+
+def refusal(code: int, text: bytes | str, bounce: bool = True) -> MailError:
+    """The failure an SMTP reply means, with the reply itself as reason ("550 5.1.1 ...")."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    reason = f"{code} {' '.join(text.split())}"
+    if code == 421 or (400 <= code < 500 and _TOO_MANY.search(text)):
+        return ServerBusy(reason)
+    if 400 <= code < 500:
+        return TemporaryMailFailure(reason)
+    return PermanentMailFailure(reason, bounce=bounce)
 
 
 class MailTransport(abc.ABC):
@@ -98,24 +123,32 @@ class SmtpTransport(MailTransport):
                 except smtplib.SMTPServerDisconnected as exc:
                     self._drop()
                     if attempt == 2:  # a reused connection may have timed out: try once fresh
-                        raise TemporaryMailFailure(str(exc)) from exc
+                        raise ServerBusy(f"connection closed: {exc}") from exc
                     continue
+                except smtplib.SMTPConnectError as exc:  # refused in the greeting: the server
+                    self._drop()
+                    raise ServerBusy(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
                 except smtplib.SMTPRecipientsRefused as exc:
-                    codes = [code for code, _ in exc.recipients.values()]
-                    if all(400 <= c < 500 for c in codes):
-                        raise TemporaryMailFailure(str(exc.recipients)) from exc
-                    raise PermanentMailFailure(str(exc.recipients)) from exc
+                    code, text = max(exc.recipients.values())  # the worst of the replies
+                    raise self._refused(code, text, bounce=True) from exc
+                except smtplib.SMTPSenderRefused as exc:  # our sender, not their address
+                    raise self._refused(exc.smtp_code, exc.smtp_error, bounce=False) from exc
                 except smtplib.SMTPResponseException as exc:
-                    self._reset_or_drop()
-                    if 400 <= exc.smtp_code < 500:
-                        raise TemporaryMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-                    raise PermanentMailFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                    raise self._refused(exc.smtp_code, exc.smtp_error, bounce=True) from exc
                 except (TimeoutError, OSError, smtplib.SMTPException) as exc:
                     self._drop()
-                    raise TemporaryMailFailure(str(exc)) from exc
+                    raise ServerBusy(f"not reachable: {exc}") from exc
                 if refused:
-                    raise PermanentMailFailure(str(refused))
+                    code, text = max(refused.values())
+                    raise refusal(code, text)
                 return
+
+    def _refused(self, code: int, text: bytes | str, bounce: bool) -> MailError:
+        if code == 421:  # the server closes this connection
+            self._drop()
+        else:
+            self._reset_or_drop()
+        return refusal(code, text, bounce)
 
     def _reset_or_drop(self) -> None:
         try:

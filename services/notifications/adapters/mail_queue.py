@@ -55,6 +55,15 @@ class MailQueue:
         d = t.deliveries
         self.conn.execute(update(d).where(d.c.id == delivery_id).values(**values))
 
+    def hold_domain(self, domain: str, until: datetime) -> None:
+        """Pending mails to a domain that asked for fewer mails wait until `until`."""
+        d = t.deliveries
+        pattern = "%@" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        self.conn.execute(update(d).where(
+            d.c.status == "pending", d.c.recipient.like(pattern, escape="\\"),
+            d.c.next_attempt_at < until,
+        ).values(next_attempt_at=until))
+
     def mark_sent(self, ids: list[int], now: datetime) -> None:
         """Record mails the server accepted; the body is not kept once the mail is out."""
         d = t.deliveries

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications.adapters.clock import Clock
 from services.notifications.adapters.mails import sign, verify
+from services.notifications.domain.retry import RetryPolicy
 from soesmart.towns import UnknownTown, towns
 
 # Sender names: mails caused by one town's events come from that town's participation.
@@ -46,6 +47,7 @@ class Context:
     links: Links
     batch_wait: timedelta  # the quiet period of "immediate" mails
     mail_from: str
+    retry: RetryPolicy = RetryPolicy()
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -1,9 +1,10 @@
 """The mail queue: mails go in once per cause and address, out through the transport, into the log.
 
 A mail is queued in the transaction of its cause; `send_due` hands due mails to
-the transport and records the outcome. A failure is tried again with backoff,
-given up after MAX_ATTEMPTS or at once when permanent; a permanent failure marks
-the address as bouncing.
+the transport and records the outcome. A temporary failure is tried again at
+growing intervals for the retry window (`RetryPolicy`), a server that asks for
+fewer mails holds back its whole domain without failing a mail, and a permanent
+refusal of the address marks it as bouncing, with the server's reply as reason.
 """
 
 from __future__ import annotations
@@ -12,27 +13,30 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from services.notifications.adapters.mail import (
     MailTransport,
     PermanentMailFailure,
+    ServerBusy,
     TemporaryMailFailure,
 )
+from services.notifications.adapters.mail_routes import MailRoutes
 from services.notifications.adapters.mails import ComposedMail, render_raw
 from services.notifications.adapters.unit_of_work import UnitOfWork
+from services.notifications.domain.retry import DomainBackoff, domain_of
 from services.notifications.service_layer.context import REGION_SENDER, Context, aware
 from services.notifications.service_layer.sent_marks import SentMarks
 from soesmart.contracts import DeliveryCount, DeliveryLog
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 CONFIRM_CAUSE = "confirm_subscription"
 # Mails a person has just asked for: sent even to an address marked as bouncing (asking
 # again is how an address shows it receives mail again), never with an unsubscribe header.
 TRANSACTIONAL_CAUSES = frozenset({CONFIRM_CAUSE, "confirm_registration", "sign_in"})
+MAX_LANES = 32  # connections side by side over all servers in one sending round
 
 NewUnitOfWork = Callable[[], UnitOfWork]
 
@@ -56,25 +60,34 @@ def queue_mail(uow: UnitOfWork, ctx: Context, key: str, cause: str, recipient: s
                                       sender_name, expires_at))
 
 
-def send_due(new_uow: NewUnitOfWork, ctx: Context, transports: list[MailTransport],
-             marks: SentMarks, limit: int = 500) -> int:
+def send_due(new_uow: NewUnitOfWork, ctx: Context, routes: MailRoutes, marks: SentMarks,
+             backoff: DomainBackoff, limit: int = 500) -> int:
     """Send the mails that are due; returns how many were handed to the transport.
 
-    Each connection takes the next due row in turn; accepted mails are recorded
-    in small batches (`SentMarks`), all of them before this returns.
+    Mails are grouped by the server their domain goes to; up to `routes.connections`
+    connections per server take the next due row of their server in turn. Accepted
+    mails are recorded in small batches (`SentMarks`), all of them before this returns.
     """
     # Marks a failed round could not write go first: those mails are out already.
     marks.flush()
     with new_uow() as uow:
         due = uow.mails.due(ctx.now(), limit)
-    rows = iter(due)
+    by_route: dict[str, list[Any]] = {}
+    for row in due:
+        by_route.setdefault(routes.route_of(domain_of(row["recipient"])), []).append(row)
+    held: set[str] = set()  # domains that said "busy" in this round: their rows wait
+    lanes = [(routes.transport(route, lane), shared)
+             for route, rows in by_route.items()
+             for shared in [iter(rows)]
+             for lane in range(min(routes.connections, len(rows)))][:MAX_LANES]
+    sender = _Sender(new_uow, ctx, marks, backoff, held)
     try:
-        if len(transports) == 1 or len(due) < 2:
-            return _send_rows(new_uow, ctx, transports[0], marks, rows)
+        if len(lanes) <= 1:
+            return sum(sender.send(transport, rows) for transport, rows in lanes)
         # Threads are green threads in the service process (eventlet patches them):
-        # while the server works on one connection's mail, the next is prepared.
-        with ThreadPoolExecutor(len(transports)) as pool:
-            return sum(pool.map(lambda tr: _send_rows(new_uow, ctx, tr, marks, rows), transports))
+        # while a server works on one connection's mail, the next is prepared.
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            return sum(pool.map(lambda lane: sender.send(*lane), lanes))
     finally:
         marks.flush()
 
@@ -86,41 +99,92 @@ def mark_sent(new_uow: NewUnitOfWork, ctx: Context, ids: list[int]) -> None:
         uow.commit()
 
 
-def _send_rows(new_uow: NewUnitOfWork, ctx: Context, transport: MailTransport, marks: SentMarks,
-               due: Iterator[Any]) -> int:
-    sent = 0
-    mail_from = ctx.mail_from
-    for row in due:
-        if row["bouncing_since"] is not None and row["cause"] not in TRANSACTIONAL_CAUSES:
-            _record_failure(new_uow, ctx, row, "not sent: the address bounces", permanent=True)
-            continue
-        expires_at = aware(row["expires_at"])
-        if expires_at is not None and expires_at <= ctx.now():
-            _record_failure(new_uow, ctx, row, "not sent: its link has expired", permanent=True)
-            continue
-        data = render_raw(
+class _Sender:
+    """One sending round: hands rows to transports and records what became of each."""
+
+    def __init__(self, new_uow: NewUnitOfWork, ctx: Context, marks: SentMarks,
+                 backoff: DomainBackoff, held: set[str]) -> None:
+        self.new_uow, self.ctx, self.marks = new_uow, ctx, marks
+        self.backoff, self.held = backoff, held
+
+    def send(self, transport: MailTransport, due: Iterator[Any]) -> int:
+        sent = 0
+        for row in due:
+            domain = domain_of(row["recipient"])
+            if domain in self.held:
+                continue  # its next try was moved when the domain said it is busy
+            if row["bouncing_since"] is not None and row["cause"] not in TRANSACTIONAL_CAUSES:
+                self.failed(row, "not sent: the address bounces", give_up=True)
+                continue
+            expires_at = aware(row["expires_at"])
+            if expires_at is not None and expires_at <= self.ctx.now():
+                self.failed(row, "not sent: its link has expired", give_up=True)
+                continue
+            try:
+                transport.send_raw(self.ctx.mail_from, row["recipient"], self.rendered(row))
+            except ServerBusy as exc:
+                self.busy(row, domain, str(exc))
+            except TemporaryMailFailure as exc:
+                self.failed(row, str(exc))
+            except PermanentMailFailure as exc:
+                self.failed(row, str(exc), give_up=True, bounced=exc.bounce)
+            else:
+                self.marks.add(row["id"])
+                self.backoff.delivered(domain)
+                sent += 1
+        return sent
+
+    def rendered(self, row: Any) -> bytes:
+        mail_from = self.ctx.mail_from
+        url = row["unsubscribe_url"]
+        return render_raw(
             sender_name=row["sender_name"] or REGION_SENDER,
             sender_address=mail_from,
             recipient=row["recipient"],
             mail=ComposedMail(row["subject"], row["text_body"] or "", row["html_body"] or ""),
-            unsubscribe_url=row["unsubscribe_url"],
-            unsubscribe_post_url=(
-                row["unsubscribe_url"].replace("/abo/abmelden", "/abo/abmelden/one-click")
-                if row["unsubscribe_url"] else None
-            ),
+            unsubscribe_url=url,
+            unsubscribe_post_url=url.replace("/abo/abmelden", "/abo/abmelden/one-click")
+            if url else None,
             message_id=_message_id(mail_from, row["idempotency_key"]),
         )
-        try:
-            transport.send_raw(mail_from, row["recipient"], data)
-        except TemporaryMailFailure as exc:
-            _record_failure(new_uow, ctx, row, str(exc), permanent=False)
-            continue
-        except PermanentMailFailure as exc:
-            _record_failure(new_uow, ctx, row, str(exc), permanent=True, bounced=True)
-            continue
-        marks.add(row["id"])
-        sent += 1
-    return sent
+
+    def busy(self, row: Any, domain: str, error: str) -> None:
+        """The domain waits (all its pending mails), this mail with it; none fails."""
+        self.held.add(domain)
+        now = self.ctx.now()
+        until = now + self.ctx.retry.throttle_delay(self.backoff.busy(domain))
+        with self.new_uow() as uow:
+            uow.mails.hold_domain(domain, until)
+            uow.commit()
+        self.failed(row, error, next_try=until)
+
+    def failed(self, row: Any, error: str, give_up: bool = False, bounced: bool = False,
+               next_try: datetime | None = None) -> None:
+        attempts = row["attempts"] + 1
+        now = self.ctx.now()
+        retry = self.ctx.retry
+        next_try = next_try or now + retry.delay(attempts)
+        queued_at = aware(row["created_at"]) or now
+        expires_at = aware(row["expires_at"])
+        if not give_up and expires_at is not None and next_try >= expires_at:
+            give_up, error = True, f"given up: its link will have expired by the next try: {error}"
+        elif not give_up and retry.gives_up(queued_at, next_try):
+            give_up, error = True, f"given up after {now - queued_at}: {error}"
+        with self.new_uow() as uow:
+            uow.mails.change(row["id"], dict(
+                status="failed" if give_up else "pending", attempts=attempts,
+                last_error=error[:1000], next_attempt_at=next_try,
+                text_body=None if give_up else row["text_body"],
+                html_body=None if give_up else row["html_body"],
+            ))
+            if bounced:
+                # No further mail to an address the receiving server refuses for good.
+                rec = uow.subscriptions.recipients([row["recipient"]], "de", now)[row["recipient"]]
+                uow.subscriptions.change_recipient(rec["id"], dict(bouncing_since=now,
+                                                                   bounce_reason=error[:1000]))
+            uow.commit()
+        log.warning("mail to %s %s: %s", row["recipient"],
+                    "failed permanently" if give_up else "deferred", error)
 
 
 def _message_id(mail_from: str, idempotency_key: str) -> str:
@@ -129,29 +193,6 @@ def _message_id(mail_from: str, idempotency_key: str) -> str:
     # treat as the same message (SMTP cannot join our transaction).
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
     return f"<{digest}@{mail_from.rsplit('@', 1)[-1]}>"
-
-
-def _record_failure(new_uow: NewUnitOfWork, ctx: Context, row: Any, error: str, permanent: bool,
-                    bounced: bool = False) -> None:
-    attempts = row["attempts"] + 1
-    give_up = permanent or attempts >= MAX_ATTEMPTS
-    delay = timedelta(seconds=min(2 ** attempts, 3600))
-    now = ctx.now()
-    with new_uow() as uow:
-        uow.mails.change(row["id"], dict(
-            status="failed" if give_up else "pending", attempts=attempts,
-            last_error=error[:1000], next_attempt_at=now + delay,
-            text_body=None if give_up else row["text_body"],
-            html_body=None if give_up else row["html_body"],
-        ))
-        if bounced:
-            # No further mail to an address the receiving server refuses for good.
-            rec = uow.subscriptions.recipients([row["recipient"]], "de", now)[row["recipient"]]
-            uow.subscriptions.change_recipient(rec["id"], dict(bouncing_since=now,
-                                                               bounce_reason=error[:1000]))
-        uow.commit()
-    log.warning("mail to %s %s: %s", row["recipient"],
-                "failed permanently" if give_up else "deferred", error)
 
 
 def delivery_log(uow: UnitOfWork, limit: int = 100) -> DeliveryLog:

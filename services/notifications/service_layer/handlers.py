@@ -25,9 +25,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.notifications.adapters.clock import Clock, SystemClock
-from services.notifications.adapters.mail import MailTransport, transport_from_settings
+from services.notifications.adapters.mail import MailTransport
+from services.notifications.adapters.mail_routes import MailRoutes
 from services.notifications.adapters.unit_of_work import UnitOfWork
 from services.notifications.domain.errors import InvalidLink, InvalidScope, NotificationError
+from services.notifications.domain.retry import DomainBackoff, RetryPolicy
 from services.notifications.service_layer import (
     delivery,
     digests,
@@ -76,15 +78,15 @@ class NotificationsApp:
                                             **settings.engine_options())
         migrate(self.engine, MIGRATIONS)
         # An injected transport (tests) is used alone; otherwise one per SMTP connection.
-        self.transports = [transport] if transport is not None else [
-            transport_from_settings(settings.smtp_url, settings.mail_dir)
-            for _ in range(settings.mail_connections)
-        ]
-        self.transport = self.transports[0]
+        self.routes = MailRoutes.only(transport) if transport is not None else (
+            MailRoutes.from_settings(settings.smtp_url, settings.mail_dir, settings.mail_routes,
+                                     settings.mail_connections))
+        self.backoff = DomainBackoff()
         self.clock = clock or SystemClock()
         self.batch_wait = timedelta(seconds=settings.mail_batch_seconds)
         self.links = Links(settings.public_url, settings.secret_key)
-        self.context = Context(self.clock, self.links, self.batch_wait, settings.mail_from)
+        self.context = Context(self.clock, self.links, self.batch_wait, settings.mail_from,
+                               retry_policy(settings))
         self._sent_marks = SentMarks(lambda ids: delivery.mark_sent(self.uow, self.context, ids))
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -113,8 +115,7 @@ class NotificationsApp:
             if not (bundled or sent):
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
-        for transport in self.transports:
-            transport.close()
+        self.routes.close()
 
     # ------------------------------------------------------------------ links
     def unsubscribe_token(self, subscription_id: str) -> str:
@@ -170,7 +171,15 @@ class NotificationsApp:
         return digests.bundle_due(self.uow, self.context, limit)
 
     def send_due(self, limit: int = 500) -> int:
-        return delivery.send_due(self.uow, self.context, self.transports, self._sent_marks, limit)
+        return delivery.send_due(self.uow, self.context, self.routes, self._sent_marks,
+                                 self.backoff, limit)
 
     def delivery_log(self, limit: int = 100) -> DeliveryLog:
         return delivery.delivery_log(self.uow(), limit)
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(window=timedelta(hours=settings.mail_retry_hours),
+                       first=timedelta(seconds=settings.mail_retry_first_seconds),
+                       longest=timedelta(seconds=settings.mail_retry_max_seconds),
+                       throttle=timedelta(seconds=settings.mail_throttle_seconds))
