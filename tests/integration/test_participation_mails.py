@@ -286,7 +286,9 @@ def test_a_reply_to_a_comment_names_who_replied_and_how_to_turn_these_mails_off(
     assert f"{PUBLIC}/stadt/olpe/meine-daten" in body
     assert "&lt;b&gt;die Ampel&lt;/b&gt;" in html_of(mail)
     assert sender_name(mail) == "Olpe – Bürgerbeteiligung"
-    assert mail["List-Unsubscribe"] is None
+    # Not a link the person asked for: one click stops these mails (RFC 8058)
+    assert "/abo/abmelden/one-click?token=" in mail["List-Unsubscribe"]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_the_author_hears_that_an_idea_was_accepted_with_its_new_catalogue_code(

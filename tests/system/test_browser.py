@@ -324,6 +324,8 @@ PAGES: list[tuple[str, Callable[[Any], None]]] = [
     ("subscribe done page", _subscribed),
     ("confirm page", _visit("/abo/bestaetigen?token=xyz", "Abonnement bestätigen")),
     ("unsubscribe page", _visit("/abo/abmelden?token=xyz", "E-Mails abbestellen")),
+    ("one-click address opened in a browser",
+     _visit("/abo/abmelden/one-click?token=xyz", "E-Mails abbestellen")),
     ("preferences page with an unknown link", _visit("/abo/einstellungen?token=xyz",
                                                      "Das hat nicht geklappt", status=400)),
     ("preferences page from a mail", _preferences),

@@ -112,6 +112,7 @@ ROWS = [
     row("GET", "/abo/abmelden", OPEN),
     row("POST", "/abo/abmelden", OPEN),
     row("POST", "/abo/abmelden/one-click", OPEN, query="?token=x"),
+    row("GET", "/abo/abmelden/one-click", OPEN, query="?token=x"),
     row("GET", "/abo/einstellungen", OPEN),
     row("POST", "/abo/einstellungen", OPEN),
     # --- staff sign-in

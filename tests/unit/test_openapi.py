@@ -14,6 +14,8 @@ from services.gateway.web.openapi import OPERATION_ATTRIBUTE, document, operatio
 # Routes under /api that are not operations: the JSON 404 for unknown paths and the document.
 NOT_OPERATIONS = {"/api/{rest}", "/api/openapi.json"}
 JSON_OUTSIDE_API = {"/healthz", "/readyz", "/abo/abmelden/one-click"}
+# Pages on a path of a JSON route: the confirmation page the one-click address shows to a GET.
+PAGES_ON_JSON_PATHS = {("GET", "/abo/abmelden/one-click")}
 # The document as recorded: what clients already rely on (see the test at the end of the file).
 BEFORE = Path(__file__).with_name("fixtures") / "openapi_before_gateway_packages.json"
 
@@ -27,7 +29,8 @@ def json_routes() -> dict[tuple[str, str], Any]:
                 continue
             if path.startswith("/api/") or path in JSON_OUTSIDE_API:
                 for method in entrypoint.method.split(","):
-                    routes[(method, path)] = member
+                    if (method, path) not in PAGES_ON_JSON_PATHS:
+                        routes[(method, path)] = member
     return routes
 
 

@@ -94,7 +94,10 @@ class PublicRoutes:
            "One-click unsubscribe (RFC 8058) from a mail's List-Unsubscribe-Post", "mail",
            response=StatusOut, query=(Param("token", STR, required=True),), errors=(400,))
     def unsubscribe_one_click(self, request: Request) -> Response:
-        # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click"; no session, no CSRF.
+        # RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" from its servers,
+        # with no cookie, so the page's double-submit CSRF check cannot apply; none is
+        # needed: the signed token in the URL is the capability, and a forged request
+        # without it changes nothing. A GET (the page above) never unsubscribes.
         self.backend.call("notifications", "unsubscribe", token=request.args.get("token", ""))
         return json_response({"status": "unsubscribed"})
 
@@ -129,6 +132,12 @@ class PublicRoutes:
 
     @page("GET", "/abo/abmelden")
     def unsubscribe_page(self, page: Page) -> Response:
+        return public_pages.unsubscribe_page(page)
+
+    @page("GET", "/abo/abmelden/one-click")
+    def unsubscribe_one_click_page(self, page: Page) -> Response:
+        # A mail client without RFC 8058 opens the List-Unsubscribe address: ask first,
+        # because link scanners and previews GET every URL in a mail.
         return public_pages.unsubscribe_page(page)
 
     @page("POST", "/abo/abmelden")

@@ -79,6 +79,8 @@ recipients = Table(
     Column("language", String(2), nullable=False, default="de"),
     Column("bouncing_since", DateTime(timezone=True), nullable=True),
     Column("bounce_reason", String(1000), nullable=True),
+    # When the address stopped reply and idea mails by their unsubscribe link (migration 0004).
+    Column("personal_mails_stopped_at", DateTime(timezone=True), nullable=True),
     Column("last_daily_digest_at", DateTime(timezone=True), nullable=True),
     Column("last_weekly_digest_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +33,10 @@ class Links:
     def unsubscribe_all_token(self, recipient_id: str) -> str:
         return f"{recipient_id}.{sign(self.secret_key, 'unsubscribe-all', recipient_id)}"
 
+    def personal_mails_token(self, recipient_id: str) -> str:
+        """The unsubscribe token of reply and idea mails: they stop for the address."""
+        return f"{recipient_id}.{sign(self.secret_key, 'personal-mails', recipient_id)}"
+
     def preferences_token(self, recipient_id: str) -> str:
         return f"{recipient_id}.{sign(self.secret_key, 'preferences', recipient_id)}"
 
@@ -48,6 +53,7 @@ class Context:
     batch_wait: timedelta  # the quiet period of "immediate" mails
     mail_from: str
     retry: RetryPolicy = RetryPolicy()
+    sign: Callable[[bytes], bytes] | None = None  # DKIM: the message with its signature
 
     def now(self) -> datetime:
         return self.clock.now()

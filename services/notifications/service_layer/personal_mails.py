@@ -1,18 +1,21 @@
 """Mails to one person about their own doing at a town: sign-in links, replies, decided ideas.
 
-Not subscriptions: queued at once (no quiet period, no digest), without an
-unsubscribe header, from the town's participation as sender.
+Not subscriptions: queued at once (no quiet period, no digest), from the town's
+participation as sender. The links a person asked for carry no unsubscribe header;
+replies and decided ideas carry a one-click unsubscribe (RFC 8058) that stops them
+for the address.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from services.notifications.adapters.mails import compose
 from services.notifications.adapters.unit_of_work import UnitOfWork
+from services.notifications.domain.errors import InvalidLink
 from services.notifications.service_layer.context import Context, address_key, town_name, town_sender
 from services.notifications.service_layer.delivery import queue_mail
 from soesmart.contracts import (
@@ -25,6 +28,7 @@ from soesmart.contracts import (
 
 log = logging.getLogger(__name__)
 
+PERSONAL_CAUSES = ("comment_replied", "idea_accepted", "idea_declined")
 CITIZEN_LINK_PATH = {"confirm_registration": "/stadt/{town}/bestaetigen?token={token}",
                      "sign_in": "/stadt/{town}/anmelden/link?token={token}"}
 
@@ -62,6 +66,10 @@ def on_comment_replied(event: CommentReplied, uow: UnitOfWork, ctx: Context) -> 
     with uow:
         if not uow.claim(event):
             return False
+        unsubscribe_url = _unsubscribe_url(uow, ctx, email, event.recipient_language)
+        if unsubscribe_url is None:
+            uow.commit()  # the address stopped these mails
+            return False
         mail = compose(
             "comment_replied", event.recipient_language, replier=event.replier_display_name,
             excerpt=event.excerpt, measure_title=event.measure_title, code=event.measure_code,
@@ -70,7 +78,7 @@ def on_comment_replied(event: CommentReplied, uow: UnitOfWork, ctx: Context) -> 
             town_name=town_name(event.town),
         )
         queued = queue_mail(uow, ctx, f"comment_replied:{event.event_id}:{address_key(email)}",
-                            "comment_replied", email, mail, unsubscribe_url=None,
+                            "comment_replied", email, mail, unsubscribe_url=unsubscribe_url,
                             sender_name=town_sender(event.town))
         uow.commit()
     return queued
@@ -93,8 +101,33 @@ def on_idea_decided(event: IdeaAccepted | IdeaDeclined, uow: UnitOfWork, ctx: Co
     with uow:
         if not uow.claim(event):
             return False
+        unsubscribe_url = _unsubscribe_url(uow, ctx, email, event.author_language)
+        if unsubscribe_url is None:
+            uow.commit()  # the address stopped these mails
+            return False
         queued = queue_mail(uow, ctx, f"{kind}:{event.event_id}:{address_key(email)}", kind,
                             email, compose(kind, event.author_language, **context),
-                            unsubscribe_url=None, sender_name=town_sender(event.town))
+                            unsubscribe_url=unsubscribe_url, sender_name=town_sender(event.town))
         uow.commit()
     return queued
+
+
+def stop(recipient_id: str, uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    """The one-click unsubscribe of a reply or idea mail: no more such mail to the address."""
+    with uow:
+        recipient = uow.subscriptions.recipient(recipient_id)
+        if recipient is None:
+            raise InvalidLink("Dieser Abmeldelink ist ungültig.")
+        if recipient["personal_mails_stopped_at"] is None:
+            uow.subscriptions.change_recipient(recipient_id, dict(personal_mails_stopped_at=now))
+        uow.mails.drop_pending(recipient["email"], PERSONAL_CAUSES)  # at once, also what waits
+        uow.commit()
+    return {"scope_type": "personal", "scope_value": ""}
+
+
+def _unsubscribe_url(uow: UnitOfWork, ctx: Context, email: str, language: str) -> str | None:
+    """The unsubscribe link of a reply or idea mail; None if the address stopped them."""
+    recipient = uow.subscriptions.recipients([email], language, ctx.now())[email]
+    if recipient["personal_mails_stopped_at"] is not None:
+        return None
+    return ctx.links.url(f"/abo/abmelden?token={ctx.links.personal_mails_token(recipient['id'])}")

@@ -10,6 +10,7 @@ from services.notifications.adapters.mails import compose, new_token, token_hash
 from services.notifications.adapters.unit_of_work import UnitOfWork
 from services.notifications.domain import model
 from services.notifications.domain.errors import InvalidLink, InvalidScope
+from services.notifications.service_layer import personal_mails
 from services.notifications.service_layer.context import Context, aware, town_name
 from services.notifications.service_layer.delivery import CONFIRM_CAUSE, queue_mail
 from soesmart.contracts import (
@@ -114,6 +115,9 @@ def unsubscribe(token: str, uow: UnitOfWork, ctx: Context) -> dict[str, Any]:
     now = ctx.now()
     sub_id = ctx.links.signed_id(token, "unsubscribe")
     recipient_id = None if sub_id else ctx.links.signed_id(token, "unsubscribe-all")
+    personal_id = None if sub_id or recipient_id else ctx.links.signed_id(token, "personal-mails")
+    if personal_id is not None:
+        return personal_mails.stop(personal_id, uow, now)
     if sub_id is None and recipient_id is None:
         raise InvalidLink("Dieser Abmeldelink ist ungültig.")
     with uow:
