@@ -104,6 +104,17 @@ def database_problem(name: str, url: str) -> str | None:
     return None
 
 
+def mail_problems(settings: Settings) -> list[str]:
+    """DKIM settings that cannot sign, or would sign for another domain than From's."""
+    from services.notifications.adapters.dkim_signer import DkimConfigurationError, DkimSigner
+
+    try:
+        DkimSigner.from_settings(settings)
+    except DkimConfigurationError as exc:
+        return [f"notifications: {exc}"]
+    return []
+
+
 def check_towns(what: str) -> None:
     """Refuse (StartRefused) unless the towns file can be used; before a plan is made from it."""
     problems = towns_problems()
@@ -118,6 +129,8 @@ def check(what: str, plan: list[tuple[ServiceKind, Settings]], secrets: bool = T
         if plan and secrets:
             problems += secret_problems(plan[0][1], [kind for kind, _ in plan])
         for kind, settings in plan:
+            if kind == "notifications":
+                problems += mail_problems(settings)
             if kind == "participation" and (settings.town or "") not in towns():
                 problems.append(f"participation: the town {settings.town!r} (--town or "
                                 f"SOESMART_TOWN) is not in the towns file ({', '.join(towns().slugs)})")

@@ -137,7 +137,7 @@ class _Sender:
     def rendered(self, row: Any) -> bytes:
         mail_from = self.ctx.mail_from
         url = row["unsubscribe_url"]
-        return render_raw(
+        data = render_raw(
             sender_name=row["sender_name"] or REGION_SENDER,
             sender_address=mail_from,
             recipient=row["recipient"],
@@ -147,6 +147,7 @@ class _Sender:
             if url else None,
             message_id=_message_id(mail_from, row["idempotency_key"]),
         )
+        return self.ctx.sign(data) if self.ctx.sign else data
 
     def busy(self, row: Any, domain: str, error: str) -> None:
         """The domain waits (all its pending mails), this mail with it; none fails."""

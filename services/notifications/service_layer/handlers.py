@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.notifications.adapters.clock import Clock, SystemClock
+from services.notifications.adapters.dkim_signer import DkimSigner
 from services.notifications.adapters.mail import MailTransport
 from services.notifications.adapters.mail_routes import MailRoutes
 from services.notifications.adapters.unit_of_work import UnitOfWork
@@ -78,6 +79,7 @@ class NotificationsApp:
                                             **settings.engine_options())
         migrate(self.engine, MIGRATIONS)
         # An injected transport (tests) is used alone; otherwise one per SMTP connection.
+        signer = DkimSigner.from_settings(settings)  # refuses settings that cannot work
         self.routes = MailRoutes.only(transport) if transport is not None else (
             MailRoutes.from_settings(settings.smtp_url, settings.mail_dir, settings.mail_routes,
                                      settings.mail_connections))
@@ -86,7 +88,7 @@ class NotificationsApp:
         self.batch_wait = timedelta(seconds=settings.mail_batch_seconds)
         self.links = Links(settings.public_url, settings.secret_key)
         self.context = Context(self.clock, self.links, self.batch_wait, settings.mail_from,
-                               retry_policy(settings))
+                               retry_policy(settings), signer.sign if signer else None)
         self._sent_marks = SentMarks(lambda ids: delivery.mark_sent(self.uow, self.context, ids))
         self._wake = threading.Event()
         self._stopping = threading.Event()
