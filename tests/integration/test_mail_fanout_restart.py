@@ -28,7 +28,9 @@ from tests.support.network import Network
 from tests.support.smtp import SmtpServer
 from tests.support.subscribers import add_confirmed_subscribers
 
-SUBSCRIBERS = 400
+# 5,000 mails on SQLite (issue 10); on PostgreSQL, whose driver is slower here, 400 suffice to
+# kill the process in the middle of the same code path.
+SUBSCRIBERS = {"sqlite": 5000, "postgresql": 400}
 # README (Notifications): mails accepted by SMTP but not yet recorded when the process
 # dies, "at most 10 per SMTP connection", go out again. This test uses one connection.
 DOCUMENTED_RESENDS_PER_CONNECTION = 10
@@ -55,11 +57,15 @@ def confirmed_subscribers(database_url: str, tmp_path: Path, count: int) -> list
     return addresses
 
 
-def test_a_fan_out_killed_midway_reaches_everyone_under_one_message_id_and_resends_at_most_ten(
+# 5,000 mails take about half a minute on a quiet machine; the suite's 300 s per test is
+# not enough when other suites load the same two cores.
+@pytest.mark.timeout(900)
+def test_a_fan_out_of_5000_mails_killed_midway_reaches_everyone_under_one_message_id_resending_at_most_ten(
     network: Network, smtp_server: SmtpServer, database_url: str, tmp_path: Path
 ) -> None:
     # Given 400 confirmed subscribers of the region and a running notifications process
-    addresses = confirmed_subscribers(database_url, tmp_path, SUBSCRIBERS)
+    count = SUBSCRIBERS["sqlite" if database_url.startswith("sqlite") else "postgresql"]
+    addresses = confirmed_subscribers(database_url, tmp_path, count)
     network.start(only=["notifications"], wait=False)
     event = MeasureStatusChanged(source=Source(service="measures"), code="VEP-RAD-02",
                                  title="Radweg auf der ehemaligen Bahntrasse",
@@ -69,7 +75,7 @@ def test_a_fan_out_killed_midway_reaches_everyone_under_one_message_id_and_resen
     # When a status change is published and the process is killed while the mails go out
     declare_all(network.broker_url, towns())  # the queue exists before the event is sent
     publish_event(network.broker_url, event)
-    eventually(lambda: len(smtp_server.messages) >= 20, timeout=60, interval=0.01,
+    eventually(lambda: len(smtp_server.messages) >= count // 10, timeout=300, interval=0.01,
                message="the fan-out has started")
     network.stop_service("notifications", signal.SIGKILL)
     arrived_before_kill = len(smtp_server.messages)
@@ -78,9 +84,10 @@ def test_a_fan_out_killed_midway_reaches_everyone_under_one_message_id_and_resen
     # Then, after the restart, every subscriber has the message, under one Message-ID
     def everyone_reached() -> bool:
         network.assert_alive()
-        return len({str(m["To"]) for m in smtp_server.messages}) == SUBSCRIBERS
+        return len({str(m["To"]) for m in smtp_server.messages}) == count
 
-    eventually(everyone_reached, timeout=90, interval=0.2, message="all subscribers are mailed")
+    # A deadline, not a speed: generous for a machine that runs other suites beside this one
+    eventually(everyone_reached, timeout=600, interval=0.2, message="all subscribers are mailed")
     # ... and once the sender has recorded every mail as sent (nothing more will go out)
     engine = make_engine(database_url)
     try:
@@ -88,12 +95,12 @@ def test_a_fan_out_killed_midway_reaches_everyone_under_one_message_id_and_resen
             with engine.connect() as conn:
                 states = dict(conn.execute(select(t.deliveries.c.status, func.count())
                                            .group_by(t.deliveries.c.status)).all())
-            return states == {"sent": SUBSCRIBERS}
+            return states == {"sent": count}
 
         eventually(all_recorded, timeout=60, interval=0.2, message="every mail is recorded as sent")
     finally:
         engine.dispose()
-    assert arrived_before_kill < SUBSCRIBERS, "the kill came after the fan-out had finished"
+    assert arrived_before_kill < count, "the kill came after the fan-out had finished"
     ids_per_address = {a: set() for a in addresses}
     for m in smtp_server.messages:
         ids_per_address[str(m["To"])].add(str(m["Message-ID"]))
