@@ -252,7 +252,8 @@ def test_the_region_and_a_town_lost_and_restored_from_an_older_backup(
     # ... and the region's figures are the town's own again: its answers of the backup
     assert tally(region, "VEP-RAD-02", "soest") == {
         "answers": 2, "eff_count": 2, "eff_sum": 7, "eff_1": 0, "eff_2": 0, "eff_3": 1,
-        "eff_4": 1, "eff_5": 0, "sup_yes": 1, "sup_rather_yes": 1, "sup_rather_no": 0, "sup_no": 0}
+        "eff_4": 1, "eff_5": 0, "sup_yes": 1, "sup_rather_yes": 1, "sup_rather_no": 0, "sup_no": 0,
+        "paper_answers": 0}
     assert tally(region, "VEP-RAD-02", "olpe") == olpe_before
     # ... so the first citizen's new answer (again their second version) moves the tally
     rate(soest, early, "VEP-RAD-02", 2, Support.RATHER_NO)
