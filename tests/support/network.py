@@ -56,6 +56,9 @@ class Network:
             SOESMART_SECRET_KEY="system-test-secret",
             SOESMART_RPC_TIMEOUT="3",
             SOESMART_MAIL_BATCH_SECONDS="1",  # the quiet period before immediate mails
+            # The small demo (catalogue, one open consultation a town, staff accounts) is what
+            # the tests build on; tests of the lived-in demo region turn it on.
+            SOESMART_DEMO_REGION="false",
             PYTHONUNBUFFERED="1",
         )
         if self.smtp_url:

@@ -31,7 +31,8 @@ ADMIN = ("admin.soest@demo.soesmart.example", "demo-soest-2026")
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    with running_network(tmp_path_factory.mktemp("paper")) as net:
+    with running_network(tmp_path_factory.mktemp("paper"),
+                         extra_env={"SOESMART_DEMO_REGION": "true"}) as net:
         yield net
 
 
