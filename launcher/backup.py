@@ -236,8 +236,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
         for done in report:
-            print(f"results of {done.town}: {done.ratings} ratings replayed, "
-                  f"{done.counted_again} of {done.events} events counted again", flush=True)
+            print(f"results of {done.town}: {done.ratings} ratings replayed, {done.events} "
+                  "events handed to the measures service again", flush=True)
         print(f"combined results rebuilt from the towns in {time.monotonic() - began:.2f} s")
     print(f"Restored {len(chosen)} instance(s) from {source} in "
           f"{time.monotonic() - started:.1f} s.")

@@ -11,11 +11,13 @@ events:
 - ratings: the projection (of the towns concerned) is dropped and every stored
   rating replayed at its latest version (`replay_ratings`); rating events still
   on their way are older or equal versions then, and change nothing;
-- new citizens, comments and ideas (per-day counts) and accepted ideas (proposed
-  measures) exist only as events: every such event in the town's outbox (kept
-  after it was sent) is handed to the measures service again; those it had
-  counted before the backup are in its restored `processed_events` (or, for an
-  idea, in its catalogue) and change nothing, those since are counted once.
+- everything else the measures service takes from the towns (per-day counts of
+  new citizens, comments and ideas, accepted ideas, consultation milestones: every
+  type its queue binds, but ratings) exists only as events: every such event in the
+  town's outbox (kept after it was sent) is handed to the measures service's own
+  event handler again; those it had handled before the backup are in its restored
+  `processed_events` (an accepted idea: in its catalogue) and change nothing, those
+  since are handled once.
 """
 
 from __future__ import annotations
@@ -27,18 +29,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from soesmart.config import Settings
-from soesmart.contracts import (
-    CitizenConfirmed,
-    CommentPosted,
-    Event,
-    IdeaAccepted,
-    IdeaSubmitted,
-    parse_event,
-)
+from soesmart.contracts import Event, parse_event
+from soesmart.messaging.topology import MEASURES_QUEUE
 from soesmart.towns import Town
 
-# The events of a town the measures service takes, apart from ratings (rebuilt from rows).
-REPLAYED_EVENTS = ("CitizenConfirmed", "CommentPosted", "IdeaSubmitted", "IdeaAccepted")
+# The events of the towns the measures service takes, apart from ratings (rebuilt from rows).
+REPLAYED_EVENTS = tuple(
+    kind for kind in (p.rsplit(".", 1)[1] for p in MEASURES_QUEUE.patterns
+                      if p.startswith("participation."))
+    if kind not in ("RatingRecorded", "RatingsRecorded"))
 PAGE = 2000
 
 
@@ -47,7 +46,6 @@ class TownRecovery:
     town: str
     ratings: int = 0
     events: int = 0
-    counted_again: int = 0
 
 
 def town_events(engine: object, event_types: tuple[str, ...]) -> Iterator[Event]:
@@ -70,11 +68,15 @@ def town_events(engine: object, event_types: tuple[str, ...]) -> Iterator[Event]
 
 def rebuild_from_towns(settings: Settings, selected: list[Town], everything: bool) -> list[TownRecovery]:
     """Rebuild the combined results of `selected` towns (all of them when `everything`)."""
+    from types import SimpleNamespace
+
+    from services.measures.entrypoints.service import MeasuresService
     from services.measures.service_layer.handlers import MeasuresApp
     from services.participation.service_layer.handlers import ParticipationApp
 
     quiet = settings.model_copy(update={"demo": False})
     region = MeasuresApp(quiet)
+    consumer = SimpleNamespace(app=region)  # what the service's event handler reads
     town_apps = [ParticipationApp(quiet.model_copy(update={"town": t.slug})) for t in selected]
     report = []
     try:
@@ -94,11 +96,8 @@ def rebuild_from_towns(settings: Settings, selected: list[Town], everything: boo
                     break
                 after = page.next_after
             for event in town_events(app.engine, REPLAYED_EVENTS):
+                MeasuresService.on_event(consumer, event)  # type: ignore[arg-type]
                 done.events += 1
-                if isinstance(event, CitizenConfirmed | CommentPosted | IdeaSubmitted):
-                    done.counted_again += region.record_participation(event)
-                elif isinstance(event, IdeaAccepted):
-                    done.counted_again += region.accept_idea(event) is not None
             report.append(done)
     finally:
         for engine in [region.engine, *(a.engine for a in town_apps)]:
