@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     limit_flags_per_citizen: int = 20  # per hour
     limit_flags_per_client: int = 50  # per hour
     consultation_check_seconds: float = 60.0  # "closes soon" and automatic closing
+    # Retention (privacy notice, Art. 5 (1) e DSGVO): registrations and subscriptions never
+    # confirmed are deleted after this many days; recipient addresses in the delivery log
+    # are replaced by a keyed hash after this many days.
+    retention_unconfirmed_days: float = Field(default=7.0, gt=0, le=365)
+    retention_delivery_log_days: float = Field(default=90.0, gt=0, le=3650)
     log_level: str = "INFO"
 
     def instance_name(self, service: ServiceKind) -> str:

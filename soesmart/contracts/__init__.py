@@ -143,6 +143,7 @@ from soesmart.contracts.participation_events import (
     RatingRecorded,
     idea_measure_code,
 )
+from soesmart.contracts.privacy import AccessibilityFeedback, FeedbackAccepted
 
 __all__ = [
     "SHEET_NUMBER_MAX",
@@ -156,6 +157,8 @@ __all__ = [
     "ParticipationCounted",
     "RatingsRecorded",
     "RecordedRating",
+    "AccessibilityFeedback",
+    "FeedbackAccepted",
     "CLIMATE_FIELDS",
     "CatalogueEntry",
     "CatalogueItem",

@@ -207,6 +207,15 @@ ROWS = [
     row("GET", "/stadt/<string:town>/meine-daten", CITIZEN_SELF),
     row("POST", "/stadt/<string:town>/meine-daten", CITIZEN_SELF),
     row("POST", "/stadt/<string:town>/meine-daten/loeschen", CITIZEN_SELF),
+    # --- legal pages of the region and of a town; the accessibility feedback needs no account
+    row("GET", "/impressum", OPEN),
+    row("GET", "/datenschutz", OPEN),
+    row("GET", "/barrierefreiheit", OPEN),
+    row("POST", "/barrierefreiheit", OPEN),
+    row("GET", "/stadt/<string:town>/impressum", OPEN),
+    row("GET", "/stadt/<string:town>/datenschutz", OPEN),
+    row("GET", "/stadt/<string:town>/barrierefreiheit", OPEN),
+    row("POST", "/stadt/<string:town>/barrierefreiheit", OPEN),
 ]
 
 

@@ -13,6 +13,7 @@ import logging
 
 from services.gateway.citizen.routes import CitizenRoutes
 from services.gateway.coordinator.routes import CoordinatorRoutes
+from services.gateway.legal.routes import LegalRoutes
 from services.gateway.public.routes import PublicRoutes
 from services.gateway.service_layer.staff import staff_accounts_for
 from services.gateway.staff.routes import StaffRoutes
@@ -45,7 +46,7 @@ class GatewayApp:
 
 
 class GatewayService(PublicRoutes, CitizenRoutes, TownAdminRoutes, PaperRoutes, CoordinatorRoutes,
-                     StaffRoutes):
+                     StaffRoutes, LegalRoutes):
     name = "gateway"
 
     app: GatewayApp = AppProvider(GatewayApp)  # type: ignore[assignment]

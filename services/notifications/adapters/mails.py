@@ -50,6 +50,7 @@ class ComposedMail:
     subject: str
     text: str
     html: str
+    lang: str = "de"  # the recipient's language (the legal footer is written in it)
 
 
 def compose(template: str, lang: str, **context: object) -> ComposedMail:
@@ -62,7 +63,7 @@ def compose(template: str, lang: str, **context: object) -> ComposedMail:
     html = _html_env.get_template("layout.html").render(
         lang=lang, subject=subject, paragraphs=paragraphs
     )
-    return ComposedMail(subject=subject, text=text, html=html)
+    return ComposedMail(subject=subject, text=text, html=html, lang=lang)
 
 
 class ComposeCache:
@@ -121,7 +122,7 @@ class _Prepared:
             subject = subject.replace(stand_in, value)
             text = text.replace(stand_in, value)
             html = html.replace(stand_in, str(escape(value)))
-        return ComposedMail(subject=subject, text=text, html=html)
+        return ComposedMail(subject=subject, text=text, html=html, lang=self.mail.lang)
 
 
 def _html_paragraph(text: str) -> Markup:

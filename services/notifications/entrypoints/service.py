@@ -10,11 +10,13 @@ from services.notifications.domain.errors import NotificationError
 from services.notifications.service_layer import (
     delivery,
     fan_out,
+    feedback,
     personal_mails,
     subscriptions,
 )
 from services.notifications.service_layer.handlers import NotificationsApp
 from soesmart.contracts import (
+    AccessibilityFeedback,
     CitizenErased,
     CitizenFollowsMeasure,
     CitizenLinkRequested,
@@ -112,6 +114,15 @@ class NotificationsService:
         except NotificationError as exc:
             return _refused(exc)
         return ok(changed.model_dump(mode="json"))
+
+    @rpc
+    def send_accessibility_feedback(self, command: dict[str, Any]) -> dict[str, Any]:
+        try:
+            cmd = AccessibilityFeedback.model_validate(command)
+        except ValidationError as exc:
+            return invalid(exc)
+        sent = feedback.send_accessibility_feedback(cmd, self.app.uow(), self.app.context)
+        return ok(sent.model_dump(mode="json"))
 
     @rpc
     def delivery_log(self, limit: int = 100) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from services.notifications.adapters.legal_footer import with_legal_footer
 from services.notifications.adapters.mail import (
     MailTransport,
     PermanentMailFailure,
@@ -43,9 +44,14 @@ NewUnitOfWork = Callable[[], UnitOfWork]
 
 def delivery_row(ctx: Context, key: str, cause: str, recipient: str, mail: ComposedMail,
                  unsubscribe_url: str | None, sender_name: str | None = None,
-                 expires_at: datetime | None = None) -> dict[str, Any]:
-    """A mail as the queue keeps it; `key` (cause and address) makes it unique."""
+                 expires_at: datetime | None = None, town: str | None = None) -> dict[str, Any]:
+    """A mail as the queue keeps it; `key` (cause and address) makes it unique.
+
+    Every mail gets the legal footer of `town` (None: the region) here, so none goes
+    out without naming who is responsible.
+    """
     now = ctx.now()
+    mail = with_legal_footer(mail, ctx.links.public_url, town)
     return dict(idempotency_key=key, cause=cause, recipient=recipient, subject=mail.subject,
                 text_body=mail.text, html_body=mail.html, unsubscribe_url=unsubscribe_url,
                 status="pending", attempts=0, next_attempt_at=now, created_at=now,
@@ -54,10 +60,10 @@ def delivery_row(ctx: Context, key: str, cause: str, recipient: str, mail: Compo
 
 def queue_mail(uow: UnitOfWork, ctx: Context, key: str, cause: str, recipient: str,
                mail: ComposedMail, unsubscribe_url: str | None, sender_name: str | None = None,
-               expires_at: datetime | None = None) -> bool:
+               expires_at: datetime | None = None, town: str | None = None) -> bool:
     """Queue one mail in the unit of work; False if it is queued already."""
     return uow.mails.add(delivery_row(ctx, key, cause, recipient, mail, unsubscribe_url,
-                                      sender_name, expires_at))
+                                      sender_name, expires_at, town=town))
 
 
 def send_due(new_uow: NewUnitOfWork, ctx: Context, routes: MailRoutes, marks: SentMarks,

@@ -57,10 +57,11 @@ def _bundle(uow: UnitOfWork, ctx: Context, emails: list[str], frequency: str,
         cache = ComposeCache()
         for email, items in by_email.items():
             recipient = recipients[email]
-            mail, unsubscribe_url, cause, sender = _compose_bundle(
+            mail, unsubscribe_url, cause, town = _compose_bundle(
                 ctx, recipient, items, frequency, now, cache)
             key = f"{frequency}:{items[0]['cause']}:{recipient['id']}"
-            deliveries.append(delivery_row(ctx, key, cause, email, mail, unsubscribe_url, sender))
+            deliveries.append(delivery_row(ctx, key, cause, email, mail, unsubscribe_url,
+                                           town_sender(town), town=town))
         uow.mails.add_many(deliveries)
         # Only the rows read above leave: an item that arrived meanwhile waits for the next mail.
         uow.items.remove([row["id"] for row in rows])
@@ -72,7 +73,10 @@ def _bundle(uow: UnitOfWork, ctx: Context, emails: list[str], frequency: str,
 
 def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: str, now: datetime,
                     cache: ComposeCache) -> tuple[ComposedMail, str, str, str | None]:
-    """One mail of a person's due items: (mail, unsubscribe URL, cause, sender name)."""
+    """One mail of a person's due items: (mail, unsubscribe URL, cause, the town it is from).
+
+    The town (None: the region) names the sender and the controller in the mail's footer.
+    """
     links = ctx.links
     lang = recipient["language"] or "de"
     subscription_ids = {row["subscription_id"] for row in rows}
@@ -93,7 +97,7 @@ def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: st
                    payload=json.loads(row["payload"]))
         for row in rows
     ]
-    sender = town_sender(model.sender_town(items))
+    town = model.sender_town(items)
     kinds = {row["kind"] for row in rows}
     if frequency == model.IMMEDIATE:
         cause = kinds.pop() if len(kinds) == 1 else "updates"
@@ -107,7 +111,7 @@ def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: st
                 title=p["title"], milestone=p["milestone"],
                 starts_on=p["starts_on"], ends_on=p["ends_on"],
                 town_url=links.url(f"/stadt/{p['town']}"),
-            ), unsubscribe_url, cause, sender
+            ), unsubscribe_url, cause, town
         return cache.compose(
             "measure_status_changed", lang, personal, title=p["title"], code=p["code"],
             old_status=label("status", p["old_status"], lang),
@@ -115,7 +119,7 @@ def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: st
             progress=p["progress"], note=p["note"],
             measure_url=links.url(f"/massnahmen/{p['code']}"),
             scope_type=rows[0]["scope_type"] or "measure",
-        ), unsubscribe_url, cause, sender
+        ), unsubscribe_url, cause, town
     groups = [
         {
             "name": _area_name(area.area),
@@ -127,7 +131,7 @@ def _compose_bundle(ctx: Context, recipient: Any, rows: list[Any], frequency: st
         "updates", lang, personal, digest=frequency if frequency != model.IMMEDIATE else "",
         count=len(items), measures=len({it.measure_code for it in items if it.measure_code}),
         consultations=sum(1 for it in items if not it.measure_code), groups=groups,
-    ), unsubscribe_url, cause, sender
+    ), unsubscribe_url, cause, town
 
 
 def _group_view(ctx: Context, group: model.MeasureGroup, lang: str) -> dict[str, Any]:

@@ -54,7 +54,8 @@ def on_citizen_link_requested(event: CitizenLinkRequested, uow: UnitOfWork, ctx:
                        link_url=ctx.links.url(path), expires=expires_at)
         queued = queue_mail(uow, ctx, f"{event.purpose}:{event.event_id}:{address_key(email)}",
                             event.purpose, email, mail, unsubscribe_url=None,
-                            sender_name=town_sender(event.town), expires_at=expires_at)
+                            sender_name=town_sender(event.town), expires_at=expires_at,
+                            town=event.town)
         uow.commit()
     return queued
 
@@ -79,7 +80,7 @@ def on_comment_replied(event: CommentReplied, uow: UnitOfWork, ctx: Context) -> 
         )
         queued = queue_mail(uow, ctx, f"comment_replied:{event.event_id}:{address_key(email)}",
                             "comment_replied", email, mail, unsubscribe_url=unsubscribe_url,
-                            sender_name=town_sender(event.town))
+                            sender_name=town_sender(event.town), town=event.town)
         uow.commit()
     return queued
 
@@ -107,7 +108,8 @@ def on_idea_decided(event: IdeaAccepted | IdeaDeclined, uow: UnitOfWork, ctx: Co
             return False
         queued = queue_mail(uow, ctx, f"{kind}:{event.event_id}:{address_key(email)}", kind,
                             email, compose(kind, event.author_language, **context),
-                            unsubscribe_url=unsubscribe_url, sender_name=town_sender(event.town))
+                            unsubscribe_url=unsubscribe_url, sender_name=town_sender(event.town),
+                            town=event.town)
         uow.commit()
     return queued
 

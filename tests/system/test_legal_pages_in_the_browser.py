@@ -1,0 +1,150 @@
+"""The legal pages as a person reaches them: from every town's page, from a real mail's footer.
+
+The whole network runs as real processes with a real SMTP server on loopback (aiosmtpd);
+headless Chromium follows the links a person sees, and axe-core audits every legal page
+in German and English. The accessibility feedback form is sent without an account and
+is found delivered to the town's contact.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from soesmart.legal import legal_info
+from soesmart.towns import towns
+from tests.support.browser import assert_accessible
+from tests.support.infra import eventually
+from tests.support.network import Network, running_network
+from tests.support.smtp import SmtpServer, text_of
+
+pytestmark = pytest.mark.browser
+
+LINKS = {"de": ("Impressum", "Datenschutz", "Barrierefreiheit"),
+         "en": ("Legal notice", "Privacy", "Accessibility")}
+HEADINGS = {"de": ("Impressum", "Datenschutzerklärung", "Erklärung zur Barrierefreiheit"),
+            "en": ("Legal notice (Impressum)", "Privacy notice", "Accessibility statement")}
+PATHS = ("/impressum", "/datenschutz", "/barrierefreiheit")
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Network]:
+    with running_network(tmp_path_factory.mktemp("legal"), smtp_url=smtp.url, smtp=smtp) as net:
+        yield net
+
+
+@pytest.fixture
+def audit_page(browser: Any, network: Network) -> Iterator[Any]:
+    """A fresh person; the CSP is bypassed so that axe-core can be injected."""
+    context = browser.new_context(base_url=network.url, locale="de-DE", bypass_csp=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _follow_footer(page: Any, axe_script: str | None, start: str, base: str, lang: str) -> None:
+    """From `start`, follow each legal link of the footer; each page answers and is the
+    controller's own; with `axe_script`, each is audited too."""
+    from playwright.sync_api import expect
+
+    for label, heading, path in zip(LINKS[lang], HEADINGS[lang], PATHS, strict=True):
+        response = page.goto(start)
+        assert response is not None and response.status == 200, start
+        footer = page.get_by_role("contentinfo")
+        footer.get_by_role("navigation").get_by_role("link", name=label, exact=True).click()
+        expect(page).to_have_url(re.compile(re.escape(base + path) + "$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        if axe_script:
+            assert_accessible(page, axe_script)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_legal_page_is_reached_from_every_town_page_and_is_accessible(
+        audit_page: Any, axe_script: str, network: Network, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    audit_page.goto(f"/?lang={lang}")  # the language choice is kept in a cookie
+    # The region's pages from the start page
+    _follow_footer(audit_page, axe_script, "/", "", lang)
+    expect(audit_page.get_by_role("main")).to_contain_text(legal_info("region").body)
+    # Each town's own pages from the town's page (the pages of all towns are one template
+    # with each town's facts: the first town's are audited, the others' reached)
+    for i, town in enumerate(towns()):
+        _follow_footer(audit_page, axe_script if i == 0 else None, f"/stadt/{town.slug}",
+                       f"/stadt/{town.slug}", lang)
+        expect(audit_page.get_by_role("main")).to_contain_text(f"Stadt {town.name}")
+
+
+def _mail_footer_links(smtp: SmtpServer, address: str) -> list[str]:
+    def footer() -> list[str]:
+        for message in smtp.to(address):
+            text = text_of(message)
+            if "\n-- \n" in text:
+                return re.findall(r"https?://\S+", text.split("\n-- \n", 1)[1])
+        return []
+
+    return eventually(footer, timeout=20, message=f"a mail with a footer reaches {address}")
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_real_mail_names_the_town_and_its_footer_leads_to_its_legal_pages(
+        audit_page: Any, axe_script: str, network: Network, smtp: SmtpServer, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    # Given a person who registers in Olpe in `lang`
+    address = f"footer-{uuid.uuid4().hex[:8]}@example.org"
+    response = network.post("/api/v1/towns/olpe/citizens",
+                            json={"email": address, "postcode": "57462", "display_name": "Fu",
+                                  "language": lang})
+    assert response.status_code == 202, response.text
+    # When the confirmation mail arrives
+    links = _mail_footer_links(smtp, address)
+    message = smtp.to(address)[-1]
+    assert "Stadt Olpe" in text_of(message)
+    # Then its footer links Olpe's three legal pages, each opens in the mail's language
+    assert [link.removeprefix(network.url) for link in links] == [
+        f"/stadt/olpe{path}" for path in PATHS]
+    audit_page.goto(f"/?lang={lang}")
+    for link, heading in zip(links, HEADINGS[lang], strict=True):
+        response = audit_page.goto(link)
+        assert response is not None and response.status == 200, link
+        expect(audit_page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert_accessible(audit_page, axe_script)
+
+
+def test_the_accessibility_feedback_form_reaches_the_towns_contact_without_an_account(
+        audit_page: Any, axe_script: str, network: Network, smtp: SmtpServer) -> None:
+    from playwright.sync_api import expect
+
+    contact = legal_info("arnsberg").feedback_email
+    words = f"Die Schaltfläche ist zu klein ({uuid.uuid4().hex[:6]})"
+    # Given a person without an account on Arnsberg's accessibility statement
+    audit_page.goto("/stadt/arnsberg/barrierefreiheit?lang=de")
+    # When they send the form empty, it comes back with the field named, nothing sent
+    audit_page.get_by_role("button", name="Rückmeldung senden").click()
+    expect(audit_page.get_by_role("alert")).to_contain_text("Bitte schreiben Sie eine Nachricht.")
+    assert_accessible(audit_page, axe_script)
+    # And when they write their message and send it
+    audit_page.get_by_label("Ihre Nachricht").fill(words)
+    audit_page.get_by_label(re.compile("^Ihre E-Mail-Adresse")).fill("fragende@example.org")
+    audit_page.get_by_role("button", name="Rückmeldung senden").click()
+    expect(audit_page.get_by_role("heading", level=1)).to_have_text(
+        "Vielen Dank für Ihre Rückmeldung")
+    # Then the town's contact receives it, with the address to answer to
+    delivered = eventually(lambda: [m for m in smtp.to(contact) if words in text_of(m)],
+                           timeout=20, message="the feedback reaches the town's contact")
+    assert "fragende@example.org" in text_of(delivered[0])
+    assert "Arnsberg" in str(delivered[0]["From"])
