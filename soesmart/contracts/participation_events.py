@@ -120,14 +120,16 @@ class CitizenFollowsMeasure(Event):
 class CitizenErased(Event):
     """A citizen erased their account in the town.
 
-    The notifications service ends the subscriptions that came from that account
-    ("follow what I rate") and drops link mails not yet sent to the address; it
-    keeps subscriptions the person made on their own, with their own consent.
+    The notifications service erases the address: subscriptions (also those the person
+    made on their own), consents and delivery log by keyed hash, waiting news and
+    pending mails.
     """
 
     event_type: ClassVar[str] = "CitizenErased"
     town: TownSlug
-    email: EmailStr
+    # None: the gateway had the notifications service erase the address before
+    # (so the town's outbox keeps no copy of it); else the service erases it now.
+    email: EmailStr | None = None
 
 
 class IdeaSubmitted(Event):

@@ -395,11 +395,11 @@ def test_following_respects_an_earlier_unsubscribe_and_a_bouncing_address(
     assert not app.on_citizen_follows_measure(follows("bounce@example.org"))
 
 
-def test_an_erased_account_ends_what_came_from_it_and_keeps_own_subscriptions(
+def test_an_erased_account_takes_its_address_out_of_every_table_but_a_keyed_hash(
     app: NotificationsApp, smtp_server: SmtpServer, clock: FakeClock
 ) -> None:
     # Given a citizen who follows a rated measure and also subscribed to the region herself
-    app.on_citizen_follows_measure(follows("erika@example.org"))
+    app.on_citizen_follows_measure(follows("Erika@example.org"))
     app.subscribe(Subscribe(email="erika@example.org", scope_type="region"))
     app.send_due()
     confirmation = smtp_server.to("erika@example.org")[-1]
@@ -408,17 +408,23 @@ def test_an_erased_account_ends_what_came_from_it_and_keeps_own_subscriptions(
     app.confirm(ConfirmSubscription(token=token.group(1)))
     # and a sign-in link on its way that is not sent yet
     app.on_citizen_link_requested(link_requested(clock, "sign_in", email="erika@example.org"))
+    exported = app.personal_data("erika@example.org")
+    assert {s["scope_type"] for s in exported["subscriptions"]} == {"measure", "region"}
+    assert [c["action"] for c in exported["consents"]] == ["given", "given"]
+    assert exported["deliveries"]
 
     # When she erases her account in Soest (the event arrives twice)
     erased = CitizenErased(source=town_source("soest"), town="soest", email="erika@example.org")
-    assert app.on_citizen_erased(erased) == 1
-    assert app.on_citizen_erased(erased) == 0
+    assert app.on_citizen_erased(erased)
+    assert not app.on_citizen_erased(erased)
 
-    # Then the follow subscription has ended, her own stays, and the link mail is not sent
+    # Then no table holds her address: no subscription, no consent, no log entry, no mail
     with app.engine.connect() as conn:
-        rows = dict(conn.execute(select(t.subscriptions.c.scope_type, t.subscriptions.c.status)
-                                 .where(t.subscriptions.c.email == "erika@example.org")).all())
-    assert rows == {"measure": "unsubscribed", "region": "confirmed"}
+        for table in t.metadata.sorted_tables:
+            for row in conn.execute(select(table)).all():
+                assert "erika@example.org" not in str(row).lower(), (table.name, row)
+    exported = app.personal_data("erika@example.org")
+    assert all(not rows for key, rows in exported.items() if key != "email")
     before = len(smtp_server.to("erika@example.org"))
     app.send_due()
     assert len(smtp_server.to("erika@example.org")) == before

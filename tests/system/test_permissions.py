@@ -177,6 +177,7 @@ ROWS = [
     row("PATCH", "/api/v1/towns/<string:town>/me", CITIZEN_SELF, json={}),
     row("DELETE", "/api/v1/towns/<string:town>/me", CITIZEN_SELF),
     row("GET", "/api/v1/towns/<string:town>/me/ratings", CITIZEN_SELF),
+    row("GET", "/api/v1/towns/<string:town>/me/export", CITIZEN_SELF),
     row("POST", "/api/v1/towns/<string:town>/ratings", CITIZEN_HERE, json={}),
     row("GET", "/api/v1/towns/<string:town>/measures/<string:code>/comments", OPEN),
     row("POST", "/api/v1/towns/<string:town>/measures/<string:code>/comments", CITIZEN_HERE, json={}),
@@ -207,6 +208,7 @@ ROWS = [
     row("GET", "/stadt/<string:town>/meine-daten", CITIZEN_SELF),
     row("POST", "/stadt/<string:town>/meine-daten", CITIZEN_SELF),
     row("POST", "/stadt/<string:town>/meine-daten/loeschen", CITIZEN_SELF),
+    row("GET", "/stadt/<string:town>/meine-daten/download", CITIZEN_SELF),
     # --- legal pages of the region and of a town; the accessibility feedback needs no account
     row("GET", "/impressum", OPEN),
     row("GET", "/datenschutz", OPEN),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pg8000.native
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from soesmart.messaging.topology import participation_queue
 from soesmart.towns import towns
+from tests.support.erasure_journey import assert_download_then_erasure
 from tests.support.infra import (
     POSTGRES_URL,
     create_vhost,
@@ -31,8 +31,9 @@ def _admin() -> pg8000.native.Connection:
                                     password=url.password)
 
 
-@pytest.fixture
-def network(tmp_path: Path) -> Iterator[Network]:
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    tmp_path = tmp_path_factory.mktemp("pg-network")
     prefix = f"soesmart_sys_{uuid.uuid4().hex[:8]}"
     admin = _admin()
     for instance in INSTANCES:
@@ -110,3 +111,8 @@ def test_ratings_of_two_towns_reach_the_regional_results_on_postgresql(network: 
     assert tallies == [["arnsberg", before.get("arnsberg", 0) + 1],
                        ["bad-berleburg", before.get("bad-berleburg", 0) + 1]]
     assert not list(network.data_dir.glob("*.db")), "no instance fell back to SQLite"
+
+
+def test_a_persons_data_is_downloaded_then_erased_from_every_postgresql_database(
+        network: Network) -> None:
+    assert_download_then_erasure(network, town="olpe")

@@ -10,6 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from services.gateway.citizen import personal_data
 from services.gateway.citizen.pages import account_context, field_errors, flash, require_citizen
 from services.gateway.web.backend import Backend, town_or_404
 from services.gateway.web.citizen_sessions import end_citizen_session, issue_citizen_session
@@ -128,7 +129,16 @@ def my_data_page(page: Page, backend: Backend, town: str, notice: str | None = N
     t = town_or_404(town)
     citizen_id = require_citizen(page, t, "citizen.self")
     me = backend.call(t.service_name, "get_citizen", citizen_id=str(citizen_id))
-    return page.render("my_data.html", status=status, town=t, me=me,
+    address = personal_data.confirmed_address(me)
+    held: dict[str, Any] | None = None
+    if address:
+        try:
+            held = backend.call("notifications", "personal_data", email=address)
+        except ApiError as exc:  # the town's part is shown even while the region is away
+            if exc.code != "SERVICE_UNAVAILABLE":
+                raise
+    return page.render("my_data.html", status=status, town=t, me=me, held=held,
+                       confirmed=address is not None,
                        notice=notice or flash(page), errors=errors or [],
                        **account_context(page, t))
 
@@ -152,6 +162,13 @@ def my_data_form(page: Page, backend: Backend, town: str) -> Response:
     return page.redirect(f"/stadt/{t.slug}/meine-daten?hinweis=settings_saved")
 
 
+def my_data_download(page: Page, backend: Backend, town: str) -> Response:
+    """The JSON file of everything stored about the citizen in the network."""
+    t = town_or_404(town)
+    citizen_id = require_citizen(page, t, "citizen.self")
+    return page.finish(personal_data.download(personal_data.collect(backend, t, citizen_id), t))
+
+
 def erase_form(page: Page, backend: Backend, town: str) -> Response:
     t = town_or_404(town)
     page.check_csrf()
@@ -160,7 +177,7 @@ def erase_form(page: Page, backend: Backend, town: str) -> Response:
         errors = [{"field": "confirm", "label": page.t("erase_heading"),
                    "problem": page.t("erase_needs_confirm")}]
         return my_data_page(page, backend, town, errors=errors, status=422)
-    backend.call(t.service_name, "erase_citizen", citizen_id=str(citizen_id))
+    personal_data.erase(backend, t, citizen_id)
     response = page.redirect(f"/stadt/{t.slug}?hinweis=erased")
     end_citizen_session(response)
     return response

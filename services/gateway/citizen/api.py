@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Request, Response
 
+from services.gateway.citizen import personal_data
 from services.gateway.web.backend import Backend, parse_json, town_or_404
 from services.gateway.web.bodies import body_of
 from services.gateway.web.clients import client_key
@@ -118,9 +119,15 @@ def update_me(backend: Backend, settings: Settings, principal: Principal, reques
 def erase_me(backend: Backend, principal: Principal, town: str) -> Response:
     t = town_or_404(town)
     cid = citizen_of(principal, t, "citizen.self")
-    response = json_response(backend.call(t.service_name, "erase_citizen", citizen_id=str(cid)))
+    response = json_response(personal_data.erase(backend, t, cid))
     end_citizen_session(response)
     return response
+
+
+def export_me(backend: Backend, principal: Principal, town: str) -> Response:
+    t = town_or_404(town)
+    cid = citizen_of(principal, t, "citizen.self")
+    return personal_data.download(personal_data.collect(backend, t, cid), t)
 
 
 def my_ratings(backend: Backend, principal: Principal, town: str) -> Response:

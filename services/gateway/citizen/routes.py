@@ -77,6 +77,13 @@ class CitizenRoutes:
     def api_erase_me(self, request: Request, town: str) -> Response:
         return citizen_api.erase_me(self.backend, self._principal(request), town)
 
+    @route("GET", TOWN + "/me/export",
+           "Download everything the network stores about me (town, subscriptions, consents, "
+           "deliveries) as one JSON file", "citizens", auth="citizen", response=None,
+           errors=(401, 403, 404, 503))
+    def api_export_me(self, request: Request, town: str) -> Response:
+        return citizen_api.export_me(self.backend, self._principal(request), town)
+
     @route("GET", TOWN + "/me/ratings",
            "My answers", "citizens", auth="citizen", response=None,
            errors=(401, 403, 404))
@@ -192,6 +199,10 @@ class CitizenRoutes:
     @page("POST", "/stadt/<string:town>/meine-daten")
     def town_my_data(self, page: Page, town: str) -> Response:
         return account_pages.my_data_form(page, self.backend, town)
+
+    @page("GET", "/stadt/<string:town>/meine-daten/download")
+    def town_my_data_download(self, page: Page, town: str) -> Response:
+        return account_pages.my_data_download(page, self.backend, town)
 
     @page("POST", "/stadt/<string:town>/meine-daten/loeschen")
     def town_erase(self, page: Page, town: str) -> Response:

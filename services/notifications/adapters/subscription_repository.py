@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.bulk import chunks, insert_rows
+from services.notifications.domain import consent
 
 Row = Mapping[Any, Any]  # a stored row, column name -> value
 
@@ -86,11 +87,22 @@ class SubscriptionRepository:
         self.conn.execute(update(r).where(r.c.email == email).values(language=language))
         self.conn.execute(update(s).where(s.c.email == email).values(language=language))
 
-    def end(self, ids: list[str], now: datetime) -> None:
-        """End subscriptions; their news not yet sent is dropped (they asked for no more mail)."""
+    def end(self, ids: list[str], now: datetime, channel: str = "mail-link") -> None:
+        """End subscriptions; their news not yet sent is dropped (they asked for no more mail).
+
+        Each confirmed one ended is a consent withdrawn, recorded in the consent log.
+        """
         s, i = t.subscriptions, t.notification_items
         if not ids:
             return
+        ended = self.conn.execute(select(s.c.id, s.c.email, s.c.scope_type, s.c.scope_value,
+                                         s.c.language).where(
+            s.c.id.in_(ids), s.c.status == "confirmed")).all()
+        if ended:
+            self.conn.execute(insert(t.consents), [dict(
+                email=e, subscription_id=sid, purpose=f"{st}:{sv}", action=consent.WITHDRAWN,
+                at=now, channel=channel, text_version=consent.text_version("unsubscribe", lang),
+            ) for sid, e, st, sv, lang in ended])
         self.conn.execute(update(s).where(s.c.id.in_(ids), s.c.status != "unsubscribed").values(
             status="unsubscribed", unsubscribed_at=now, confirm_token_hash=None))
         self.conn.execute(delete(i).where(i.c.subscription_id.in_(ids)))

@@ -109,4 +109,32 @@ notification_items = Table(
     Index("ix_items_subscription", "subscription_id"),
 )
 
+# The consent log (Art. 7 (1) DSGVO): every consent given or withdrawn, with when, through
+# which channel and to which version of the text shown. `email` becomes the keyed hash
+# ("hmac:…") when the address is erased; a row is never deleted with its subscription.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("subscription_id", String(36), nullable=True),
+    Column("purpose", String(200), nullable=False),  # e.g. "measure:VEP-RAD-01"
+    Column("action", String(20), nullable=False),  # given, withdrawn
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(40), nullable=False),  # mail-link, one-click, preferences, …
+    Column("text_version", String(120), nullable=False),
+    Column("source", String(300), nullable=True),
+    Index("ix_consents_email", "email"),
+)
+
+# What must outlive an erased address: that it unsubscribed or bounces, by keyed hash
+# only, so that consent from elsewhere ("follow what I rate") is not taken over it.
+address_suppressions = Table(
+    "address_suppressions",
+    metadata,
+    Column("address_hash", String(80), primary_key=True),
+    Column("reason", String(20), nullable=False),  # unsubscribed, bouncing
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 processed_events = processed_events_table(metadata)

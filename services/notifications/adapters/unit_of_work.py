@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 from services.notifications.adapters import tables as t
 from services.notifications.adapters.item_repository import ItemRepository
 from services.notifications.adapters.mail_queue import MailQueue
+from services.notifications.adapters.personal_data import PersonalData
 from services.notifications.adapters.subscription_repository import SubscriptionRepository
 from soesmart.contracts import Event
 from soesmart.messaging.outbox import claim_event
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.subscriptions = SubscriptionRepository(self._conn)
         self.items = ItemRepository(self._conn)
         self.mails = MailQueue(self._conn)
+        self.personal = PersonalData(self._conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

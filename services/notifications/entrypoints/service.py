@@ -11,6 +11,7 @@ from services.notifications.service_layer import (
     delivery,
     fan_out,
     feedback,
+    personal_data,
     personal_mails,
     subscriptions,
 )
@@ -60,7 +61,7 @@ class NotificationsService:
         elif isinstance(event, CitizenFollowsMeasure):
             subscriptions.on_citizen_follows_measure(event, uow, ctx)
         elif isinstance(event, CitizenErased):
-            subscriptions.on_citizen_erased(event, uow, ctx)
+            personal_data.on_citizen_erased(event, uow, ctx)
 
     @rpc
     def subscribe(self, command: dict[str, Any], measure_title: str = "",
@@ -123,6 +124,14 @@ class NotificationsService:
             return invalid(exc)
         sent = feedback.send_accessibility_feedback(cmd, self.app.uow(), self.app.context)
         return ok(sent.model_dump(mode="json"))
+
+    @rpc
+    def personal_data(self, email: str) -> dict[str, Any]:
+        return ok(personal_data.personal_data(email, self.app.uow()))
+
+    @rpc
+    def erase_address(self, email: str) -> dict[str, Any]:
+        return ok(personal_data.erase_address(email, self.app.uow(), self.app.context))
 
     @rpc
     def delivery_log(self, limit: int = 100) -> dict[str, Any]:

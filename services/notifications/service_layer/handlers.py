@@ -35,6 +35,7 @@ from services.notifications.service_layer import (
     delivery,
     digests,
     fan_out,
+    personal_data,
     personal_mails,
     subscriptions,
 )
@@ -149,8 +150,14 @@ class NotificationsApp:
     def on_citizen_follows_measure(self, event: CitizenFollowsMeasure) -> bool:
         return subscriptions.on_citizen_follows_measure(event, self.uow(), self.context)
 
-    def on_citizen_erased(self, event: CitizenErased) -> int:
-        return subscriptions.on_citizen_erased(event, self.uow(), self.context)
+    def on_citizen_erased(self, event: CitizenErased) -> bool:
+        return personal_data.on_citizen_erased(event, self.uow(), self.context)
+
+    def personal_data(self, email: str) -> dict[str, Any]:
+        return personal_data.personal_data(email, self.uow())
+
+    def erase_address(self, email: str) -> dict[str, int]:
+        return personal_data.erase_address(email, self.uow(), self.context)
 
     # ------------------------------------------------------------------ fan-out, personal mails
     def on_measure_status_changed(self, event: MeasureStatusChanged) -> int:

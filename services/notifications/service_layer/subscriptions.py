@@ -8,13 +8,12 @@ from typing import Any
 
 from services.notifications.adapters.mails import compose, new_token, token_hash
 from services.notifications.adapters.unit_of_work import UnitOfWork
-from services.notifications.domain import model
+from services.notifications.domain import consent, model
 from services.notifications.domain.errors import InvalidLink, InvalidScope
 from services.notifications.service_layer import personal_mails
 from services.notifications.service_layer.context import Context, aware, town_name
 from services.notifications.service_layer.delivery import CONFIRM_CAUSE, queue_mail
 from soesmart.contracts import (
-    CitizenErased,
     CitizenFollowsMeasure,
     ConfirmSubscription,
     Preferences,
@@ -29,7 +28,6 @@ from soesmart.towns import UnknownTown, towns
 CONFIRM_VALID_FOR = timedelta(hours=48)
 RESEND_WINDOW = timedelta(minutes=10)
 # Link mails of a town's registration: dropped when the citizen is erased before they go out.
-CITIZEN_LINK_CAUSES = ("confirm_registration", "sign_in")
 
 
 def subscribe(cmd: Subscribe, uow: UnitOfWork, ctx: Context, measure_title: str = "",
@@ -100,6 +98,11 @@ def confirm(cmd: ConfirmSubscription, uow: UnitOfWork, ctx: Context) -> dict[str
         uow.subscriptions.change(row["id"], dict(
             status="confirmed", confirmed_at=now, confirm_token_hash=None, confirm_expires_at=None,
         ))
+        uow.personal.record([dict(
+            email=row["email"], subscription_id=row["id"],
+            purpose=f"{row['scope_type']}:{row['scope_value']}", action=consent.GIVEN, at=now,
+            channel="double-opt-in", source=row["consent_source"],
+            text_version=consent.text_version("confirm_subscription", row["language"]))])
         recipient = uow.subscriptions.recipients([row["email"]], row["language"], now)[row["email"]]
         # Following a link from this mailbox shows the address receives mail again.
         uow.subscriptions.change_recipient(recipient["id"], dict(
@@ -179,7 +182,7 @@ def update_preferences(cmd: UpdatePreferences, uow: UnitOfWork, ctx: Context) ->
             # Waiting news follows the new choice.
             uow.items.reschedule(sub_id, frequency.value, now + ctx.batch_wait)
         ended = sorted(own) if cmd.unsubscribe_all else list(cmd.unsubscribe)
-        uow.subscriptions.end(ended, now)
+        uow.subscriptions.end(ended, now, channel="preferences")
         uow.commit()
     return preferences(cmd.token, uow, ctx)  # read after the commit, as the caller will
 
@@ -196,36 +199,25 @@ def on_citizen_follows_measure(event: CitizenFollowsMeasure, uow: UnitOfWork, ct
         if not uow.claim(event):
             return False
         if (uow.subscriptions.is_bouncing(email)
-                or uow.subscriptions.has_scope(email, "measure", event.measure_code)):
+                or uow.subscriptions.has_scope(email, "measure", event.measure_code)
+                or uow.personal.is_suppressed(consent.address_hash(ctx.links.secret_key, email))):
             uow.commit()  # the event counts as handled
             return False
-        consent = (f"bewertet in {town_name(event.town)}; "
-                   "Einwilligung mit der bestätigten Registrierung")
+        consent_text = (f"bewertet in {town_name(event.town)}; "
+                        "Einwilligung mit der bestätigten Registrierung")
         if not uow.subscriptions.add_if_absent(dict(
                 id=str(uuid.uuid4()), email=email, scope_type="measure",
                 scope_value=event.measure_code, language=event.language,
                 status="confirmed", frequency=model.IMMEDIATE, created_at=now,
-                confirmed_at=aware(event.occurred_at), consent_source=consent)):
+                confirmed_at=aware(event.occurred_at), consent_source=consent_text)):
             uow.commit()
             return False  # added concurrently
+        sub = uow.subscriptions.of_scope(email, "measure", event.measure_code)
+        uow.personal.record([dict(
+            email=email, subscription_id=sub["id"] if sub else None,
+            purpose=f"measure:{event.measure_code}", action=consent.GIVEN,
+            at=aware(event.occurred_at), channel="registration", source=consent_text,
+            text_version=f"{event.town}/follow_rated")])
         uow.subscriptions.recipients([email], event.language, now)
         uow.commit()
     return True
-
-
-def on_citizen_erased(event: CitizenErased, uow: UnitOfWork, ctx: Context) -> int:
-    """End what came from the erased account; returns how many subscriptions ended.
-
-    Subscriptions that "follow what I rate" created (their consent names the town's
-    registration) end, and link mails to the address that are not sent yet are
-    dropped. Subscriptions the person made themselves stay: their own consent.
-    """
-    email = event.email.lower()
-    with uow:
-        if not uow.claim(event):
-            return 0
-        ids = uow.subscriptions.from_consent(email, f"bewertet in {town_name(event.town)}; %")
-        uow.subscriptions.end(ids, ctx.now())
-        uow.mails.drop_pending(email, CITIZEN_LINK_CAUSES)
-        uow.commit()
-    return len(ids)

@@ -105,8 +105,9 @@ class ParticipationService:
         return answer(lambda: citizens.update_citizen(UpdateCitizen.model_validate(command), self.app.uow()))
 
     @rpc
-    def erase_citizen(self, citizen_id: str) -> dict[str, Any]:
-        return answer(lambda: citizens.erase_citizen(citizen_id, self.app.uow()))
+    def erase_citizen(self, citizen_id: str, address_erased_elsewhere: bool = False) -> dict[str, Any]:
+        return answer(lambda: citizens.erase_citizen(citizen_id, self.app.uow(),
+                                                     address_erased_elsewhere))
 
     # ---------------------------------------------------------------- consultations
     @rpc

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from services.participation.adapters.erasure import forget_address
 from services.participation.adapters.rate_limits import Check, address_bucket
 from services.participation.adapters.rows import aware
 from services.participation.adapters.unit_of_work import UnitOfWork
@@ -179,18 +180,26 @@ def update_citizen(cmd: UpdateCitizen, uow: UnitOfWork) -> CitizenView:
     return get_citizen(cmd.citizen_id, uow)
 
 
-def erase_citizen(citizen_id: uuid.UUID | str, uow: UnitOfWork) -> dict[str, bool]:
+def erase_citizen(citizen_id: uuid.UUID | str, uow: UnitOfWork,
+                  address_erased_elsewhere: bool = False) -> dict[str, bool]:
     """Remove every personal detail; ratings, comments and ideas stay, by an anonymous author.
 
-    The address is gone from this instance, so it is never mailed again from here;
-    its unused links stop working.
+    The address is gone from this instance (also from its published events and its
+    rate limits), so it is never mailed again from here; its unused links stop working.
+    `CitizenErased` (same commit) has the notifications service erase the address; when
+    the caller had it erased there already (`address_erased_elsewhere`), the event
+    carries no address, so none stays behind in this outbox.
     """
     with uow:
         row = uow.citizens.live(citizen_id)
         uow.citizens.erase(row["id"], uow.instance.now())
         if row["email"]:
-            # the notifications service ends what came from this account (same commit)
-            uow.add_events([CitizenErased(source=uow.instance.source, town=uow.instance.town.slug,
-                                          email=row["email"])])
+            forget_address(uow.connection, row["email_key"] or row["email"].lower())
+            # Only a confirmed address is this person's to erase elsewhere: anyone can
+            # register someone else's address without confirming it.
+            keep = row["confirmed_at"] is not None and not address_erased_elsewhere
+            uow.add_events([CitizenErased(source=uow.instance.source,
+                                          town=uow.instance.town.slug,
+                                          email=row["email"] if keep else None)])
         uow.commit()
     return {"erased": True}

@@ -114,8 +114,9 @@ class ParticipationApp:
     def update_citizen(self, cmd: c.UpdateCitizen) -> c.CitizenView:
         return citizens.update_citizen(cmd, self.uow())
 
-    def erase_citizen(self, citizen_id: uuid.UUID | str) -> dict[str, bool]:
-        return citizens.erase_citizen(citizen_id, self.uow())
+    def erase_citizen(self, citizen_id: uuid.UUID | str,
+                      address_erased_elsewhere: bool = False) -> dict[str, bool]:
+        return citizens.erase_citizen(citizen_id, self.uow(), address_erased_elsewhere)
 
     def list_consultations(self, include_drafts: bool = False) -> list[c.ConsultationView]:
         return consultations.list_consultations(self.uow(), include_drafts)
