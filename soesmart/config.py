@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     # are replaced by a keyed hash after this many days.
     retention_unconfirmed_days: float = Field(default=7.0, gt=0, le=365)
     retention_delivery_log_days: float = Field(default=90.0, gt=0, le=3650)
+    retention_check_seconds: float = Field(default=600.0, gt=0)  # notifications' retention loop
     log_level: str = "INFO"
 
     def instance_name(self, service: ServiceKind) -> str:

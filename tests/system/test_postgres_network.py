@@ -43,7 +43,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         hide_password=False)
     net = Network(data_dir=tmp_path, broker_url=url, vhost=vhost, database_url_template=template)
     try:
-        net.start()
+        # On a loaded machine the gateway's start has taken longer than the default minute.
+        net.start(wait=False)
+        net.wait_ready(timeout=180)
         # Right after start-up every town fills its measure replica from the catalogue's
         # events; the journey begins once those are handled, so that it measures ratings
         # reaching the region, not how commands fare during that fill.

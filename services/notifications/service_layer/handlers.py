@@ -37,6 +37,7 @@ from services.notifications.service_layer import (
     fan_out,
     personal_data,
     personal_mails,
+    retention,
     subscriptions,
 )
 from services.notifications.service_layer.context import Context, Links
@@ -101,7 +102,21 @@ class NotificationsApp:
 
     # ------------------------------------------------------------------ the sender loop
     def background_loops(self) -> list[Callable[[], None]]:
-        return [self.run_sender]
+        return [self.run_sender, self.run_retention]
+
+    def apply_retention(self) -> dict[str, int]:
+        return retention.apply_retention(self.uow(), self.context,
+                                         self.settings.retention_unconfirmed_days,
+                                         self.settings.retention_delivery_log_days)
+
+    def run_retention(self) -> None:
+        """Background loop: delete or pseudonymise what is past its time, every few minutes."""
+        while not self._stopping.is_set():
+            try:
+                self.apply_retention()
+            except Exception:  # database away: try again next round
+                log.warning("applying retention failed", exc_info=True)
+            self._stopping.wait(self.settings.retention_check_seconds)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from services.participation.adapters.unit_of_work import UnitOfWork
@@ -27,8 +26,6 @@ from soesmart.contracts import (
     CreateConsultation,
     UpdateConsultation,
 )
-
-RATE_LIMIT_MEMORY = timedelta(days=1)  # hits older than any window are deleted
 
 
 def list_consultations(uow: UnitOfWork, include_drafts: bool = False) -> list[ConsultationView]:
@@ -153,8 +150,7 @@ def _milestone(uow: UnitOfWork, consultation: Consultation, milestone: str, acto
 def check_consultations(uow: UnitOfWork) -> list[tuple[str, str]]:
     """Close open consultations whose end date has passed; say "closes soon" once.
 
-    Returns the (consultation id, milestone) pairs announced. Also forgets rate-limit
-    hits older than any window.
+    Returns the (consultation id, milestone) pairs announced.
     """
     today, announced = uow.instance.today(), []
     with uow:
@@ -167,6 +163,5 @@ def check_consultations(uow: UnitOfWork) -> list[tuple[str, str]]:
             elif current.closes_soon(today):
                 if _milestone(uow, current, "closing_soon", "system"):
                     announced.append((cid, "closing_soon"))
-        uow.rate_limits.forget_before(uow.instance.now() - RATE_LIMIT_MEMORY)
         uow.commit()
     return announced

@@ -33,6 +33,7 @@ from services.participation.service_layer import (
     paper,
     paper_import,
     ratings,
+    retention,
     town_results,
 )
 from soesmart import contracts as c
@@ -84,9 +85,14 @@ class ParticipationApp:
         while not self._stopping.is_set():
             try:
                 consultations.check_consultations(self.uow())
+                self.apply_retention()
             except Exception:  # database away: try again next round
                 log.warning("checking the consultations failed", exc_info=True)
             self._stopping.wait(self.settings.consultation_check_seconds)
+
+    def apply_retention(self) -> dict[str, int]:
+        """Delete what is kept only for a while (run by the consultation loop)."""
+        return retention.apply_retention(self.uow(), self.settings.retention_unconfirmed_days)
 
     def _forget_consultations(self) -> None:
         """Drop the cached open consultations (after a change behind the instance's back)."""
