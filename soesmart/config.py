@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     retention_unconfirmed_days: float = Field(default=7.0, gt=0, le=365)
     retention_delivery_log_days: float = Field(default=90.0, gt=0, le=3650)
     retention_check_seconds: float = Field(default=600.0, gt=0)  # notifications' retention loop
+    # Bot protection of the citizens' forms (services/gateway/web/bot_guard.py): sooner
+    # than this after the form was shown is automated (0: no time check); the proof of
+    # work pages solve when JavaScript runs searches up to this number (about 0.1 s).
+    form_min_seconds: float = Field(default=2.0, ge=0, le=60)
+    pow_max_number: int = Field(default=50_000, ge=100, le=10_000_000)
     log_level: str = "INFO"
 
     def instance_name(self, service: ServiceKind) -> str:

@@ -59,6 +59,9 @@ class Network:
             # The small demo (catalogue, one open consultation a town, staff accounts) is what
             # the tests build on; tests of the lived-in demo region turn it on.
             SOESMART_DEMO_REGION="false",
+            # Test browsers fill forms at once; the minimum fill time is tested on its own
+            # (tests/system/test_legal_pages_in_the_browser.py sets it).
+            SOESMART_FORM_MIN_SECONDS="0",
             PYTHONUNBUFFERED="1",
         )
         if self.smtp_url:

@@ -30,6 +30,7 @@ LINKS = {"de": ("Impressum", "Datenschutz", "Barrierefreiheit"),
 HEADINGS = {"de": ("Impressum", "Datenschutzerklärung", "Erklärung zur Barrierefreiheit"),
             "en": ("Legal notice (Impressum)", "Privacy notice", "Accessibility statement")}
 PATHS = ("/impressum", "/datenschutz", "/barrierefreiheit")
+MIN_FILL_SECONDS = 4  # the forms' minimum fill time on this network (bot protection)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def smtp() -> Iterator[SmtpServer]:
 def network(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[Network]:
     vhost, url = create_vhost()
     net = Network(data_dir=tmp_path_factory.mktemp("legal"), broker_url=url, vhost=vhost,
-                  smtp_url=smtp.url, smtp=smtp)
+                  smtp_url=smtp.url, smtp=smtp,
+                  extra_env={"SOESMART_FORM_MIN_SECONDS": str(MIN_FILL_SECONDS)})
     try:
         # On a loaded machine the gateway's start (hashing the demo staff passwords) has
         # taken longer than the default minute.
@@ -165,3 +167,77 @@ def test_the_accessibility_feedback_form_reaches_the_towns_contact_without_an_ac
 def test_a_persons_data_from_every_service_is_downloaded_then_erased_from_every_database(
         network: Network) -> None:
     assert_download_then_erasure(network)
+
+
+# ------------------------------------------------------------------ bot protection
+@pytest.fixture(params=["js-on", "js-off"])
+def person(request: pytest.FixtureRequest, browser: Any,
+           network: Network) -> Iterator[tuple[Any, bool]]:
+    """A fresh visitor with JavaScript on or off (and whether it is on); CSP bypassed for axe."""
+    js = request.param == "js-on"
+    context = browser.new_context(base_url=network.url, locale="de-DE", bypass_csp=True,
+                                  java_script_enabled=js)
+    try:
+        yield context.new_page(), js
+    finally:
+        context.close()
+
+
+def _fill_registration(page: Any, address: str) -> None:
+    page.goto("/stadt/menden/registrieren")
+    page.get_by_label("E-Mail-Adresse").fill(address)
+    page.get_by_label("Postleitzahl").fill("58706")
+    page.get_by_label(re.compile("^Anzeigename")).fill("Mensch")
+
+
+def _registered(network: Network, address: str) -> bool:
+    from sqlalchemy import text
+
+    from soesmart.storage import make_engine
+
+    engine = make_engine(network.database_url("participation", "menden"))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM citizens WHERE email_key = :k"),
+                                {"k": address}).scalar_one() > 0
+    finally:
+        engine.dispose()
+
+
+def test_a_bot_like_registration_is_answered_as_a_persons_and_writes_nothing(
+        person: tuple[Any, bool], axe_script: str, network: Network) -> None:
+    from playwright.sync_api import expect
+
+    page, js = person
+    bots = [f"bot-{i}-{uuid.uuid4().hex[:6]}@example.org" for i in range(3)]
+    human = f"mensch-{uuid.uuid4().hex[:6]}@example.org"
+    heading = "Bitte sehen Sie in Ihr Postfach"
+    # A bot that fills every field, the hidden one too
+    _fill_registration(page, bots[0])
+    assert_accessible(page, axe_script)
+    page.locator("#register-website").fill("https://spam.example.org", force=True)
+    page.wait_for_timeout(MIN_FILL_SECONDS * 1000 + 300)
+    page.get_by_role("button", name="Registrieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    # A bot that sends the form at once
+    _fill_registration(page, bots[1])
+    page.get_by_role("button", name="Registrieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    # A bot with a forged proof of work
+    _fill_registration(page, bots[2])
+    page.locator("input[name='pow']").evaluate("(e) => { e.value = 'eyJub3QiOiAicmlnaHQifQ=='; }")
+    page.wait_for_timeout(MIN_FILL_SECONDS * 1000 + 300)
+    page.get_by_role("button", name="Registrieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    # And a person who takes a moment (with JavaScript, the page solves the proof of work)
+    _fill_registration(page, human)
+    if js:
+        expect(page.locator("input[name='pow']")).not_to_have_value("", timeout=20_000)
+    page.wait_for_timeout(MIN_FILL_SECONDS * 1000 + 300)
+    page.get_by_role("button", name="Registrieren").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    # Then the person's link arrives; the bots, who were answered the same, got nothing
+    eventually(lambda: network.mails_to(human), timeout=20, message="the person's link arrives")
+    assert _registered(network, human)
+    for bot in bots:
+        assert not network.mails_to(bot) and not _registered(network, bot), bot

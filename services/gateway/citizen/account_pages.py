@@ -41,7 +41,9 @@ def register_form(page: Page, backend: Backend, town: str) -> Response:
               "follow_rated": form.get("follow_rated") == "1"}
     command = values | {"language": page.lang, "client": client_key(page.request, page.settings)}
     try:
-        backend.call(t.service_name, "register_citizen", command=command)
+        # A bot gets the answer a person gets (no oracle); nothing is written for it.
+        if not page.looks_automated():
+            backend.call(t.service_name, "register_citizen", command=command)
     except ApiError as exc:
         if exc.code == "SERVICE_UNAVAILABLE":
             raise
@@ -89,8 +91,9 @@ def sign_in_form(page: Page, backend: Backend, town: str) -> Response:
     page.check_csrf()
     email = page.request.form.get("email", "").strip()
     try:
-        backend.call(t.service_name, "request_sign_in",
-                     command={"email": email, "client": client_key(page.request, page.settings)})
+        if not page.looks_automated():  # a bot is answered as a person is; nothing is sent
+            backend.call(t.service_name, "request_sign_in", command={
+                "email": email, "client": client_key(page.request, page.settings)})
     except ApiError as exc:
         if exc.code == "SERVICE_UNAVAILABLE":
             raise

@@ -186,7 +186,8 @@ def comment_form(page: Page, backend: Backend, town: str, code: str) -> Response
                "consultation_id": form.get("consultation_id") or None,
                "client": client_key(page.request, page.settings)}
     try:
-        backend.call(t.service_name, "post_comment", command=command)
+        if not page.looks_automated():  # a bot is answered as if saved; nothing is written
+            backend.call(t.service_name, "post_comment", command=command)
     except ApiError as exc:
         if exc.code not in ("VALIDATION_FAILED", "REPLY_TO_REPLY", "RATE_LIMITED"):
             raise
@@ -235,7 +236,8 @@ def idea_form(page: Page, backend: Backend, town: str) -> Response:
                "description": values["description"], "field_of_action": values["field_of_action"],
                "place": values["place"] or None, "client": client_key(page.request, page.settings)}
     try:
-        backend.call(t.service_name, "propose_idea", command=command)
+        if not page.looks_automated():  # a bot is answered as if saved; nothing is written
+            backend.call(t.service_name, "propose_idea", command=command)
     except ApiError as exc:
         if exc.code not in ("VALIDATION_FAILED", "RATE_LIMITED"):
             raise

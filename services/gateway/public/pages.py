@@ -38,7 +38,8 @@ def subscribe_form(page: Page, backend: Backend) -> Response:
         if any(d.get("field") == "email" for d in exc.details):
             exc.message = page.t("email_invalid")
         raise
-    do_subscribe(backend, cmd)
+    if not page.looks_automated():  # a bot is answered as a person is; nothing is written
+        do_subscribe(backend, cmd)
     return page.render("message.html", heading=page.t("check_inbox"),
                        message=page.t("check_inbox_text"))
 

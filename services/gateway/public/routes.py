@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway.public import api
 from services.gateway.public import pages as public_pages
+from services.gateway.web import bot_guard
 from services.gateway.web.backend import Backend
 from services.gateway.web.errors import ApiError, json_response
 from services.gateway.web.openapi import PAGING, STR, TOWN_Q, Param, StatusOut, document, items_of
@@ -22,6 +23,7 @@ from services.gateway.web.routing import json_only, page, secure
 from soesmart import contracts as c
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 MEASURE_FILTERS = (
     Param("programme", {"enum": [p.value for p in c.Programme]}),
     Param("field_of_action", {"enum": list(c.MOBILITY_FIELDS + c.CLIMATE_FIELDS)}),
@@ -101,6 +103,13 @@ class PublicRoutes:
         self.backend.call("notifications", "unsubscribe", token=request.args.get("token", ""))
         return json_response({"status": "unsubscribed"})
 
+    @route("GET", "/api/v1/pow-challenge",
+           "A proof-of-work challenge for the citizens' forms (solved by /static/pow.js)",
+           "health", response=None, errors=())
+    def pow_challenge(self, request: Request) -> Response:
+        return json_response(bot_guard.challenge(self.app.settings),
+                             headers={"Cache-Control": "no-store"})
+
     @json_only("GET", "/api/openapi.json")
     def api_openapi(self, request: Request) -> Response:
         return json_response(document(type(self)))
@@ -157,7 +166,7 @@ class PublicRoutes:
         path = (STATIC / name).resolve()
         if STATIC not in path.parents or not path.is_file():
             return secure(Response("Not found", status=404))
-        content_type = "text/css; charset=utf-8" if path.suffix == ".css" else "application/octet-stream"
+        content_type = STATIC_TYPES.get(path.suffix, "application/octet-stream")
         return secure(Response(path.read_bytes(), content_type=content_type,
                                 headers={"Cache-Control": "public, max-age=3600"}))
 

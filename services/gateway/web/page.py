@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.texts import environment, text
+from services.gateway.web.bot_guard import form_stamp, looks_automated
 from services.gateway.web.errors import ApiError
 from services.gateway.web.permissions import Principal, principal_from_request
 from soesmart.config import Settings
@@ -51,6 +52,10 @@ class Page:
                 "noch einmal.",
             )
 
+    def looks_automated(self) -> bool:
+        """Whether the submitted form shows a bot (honeypot, fill time, proof of work)."""
+        return looks_automated(self.request.form, self.settings)
+
     def t(self, key: str, n: int | None = None, **kwargs: Any) -> str:
         """The text `key` in the page's language; with `n` the form for that count (1 Meldung)."""
         return text(key, self.lang, n, **kwargs)
@@ -59,7 +64,8 @@ class Page:
         other = "en" if self.lang == "de" else "de"
         html = environment(self.lang).get_template(template).render(
             lang=self.lang, t=self.t, csrf=self.csrf, other_lang=other,
-            lang_url=f"{self.request.path}?lang={other}", towns=list(towns()), **context,
+            lang_url=f"{self.request.path}?lang={other}", towns=list(towns()),
+            form_stamp=form_stamp(self.settings), **context,
         )
         return self.finish(Response(html, status=status, content_type="text/html; charset=utf-8"))
 
