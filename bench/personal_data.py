@@ -42,7 +42,8 @@ from tests.support.network import Network  # noqa: E402
 from tests.support.personal_data import leave_traces, traces_of, wait_for_export  # noqa: E402
 
 
-def _postgres_template(prefix: str) -> str:
+def _postgres(prefix: str, create: bool) -> str:
+    """Create (or drop) one database per instance; returns the URL template."""
     import pg8000.native
     from sqlalchemy.engine import make_url
 
@@ -52,7 +53,8 @@ def _postgres_template(prefix: str) -> str:
     admin = pg8000.native.Connection(user=url.username or "postgres", host=url.host or "127.0.0.1",
                                      port=url.port or 5432, database=url.database or "postgres")
     for instance in ["gateway", "measures", "notifications", *(t.service_name for t in towns())]:
-        admin.run(f'CREATE DATABASE "{prefix}_{instance}"')
+        admin.run(f'CREATE DATABASE "{prefix}_{instance}"' if create
+                  else f'DROP DATABASE IF EXISTS "{prefix}_{instance}" WITH (FORCE)')
     admin.close()
     return url.set(database=f"{prefix}_{{instance}}").render_as_string(hide_password=False)
 
@@ -71,7 +73,8 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     vhost, broker = create_vhost()
-    template = _postgres_template(f"soesmart_bench_{uuid.uuid4().hex[:8]}") if args.postgres else None
+    prefix = f"soesmart_bench_{uuid.uuid4().hex[:8]}"
+    template = _postgres(prefix, create=True) if args.postgres else None
     net = Network(data_dir=Path(tempfile.mkdtemp(prefix="bench-data-")), broker_url=broker,
                   vhost=vhost, database_url_template=template)
     try:
@@ -100,6 +103,8 @@ def main() -> None:
     finally:
         net.stop()
         delete_vhost(vhost)
+        if args.postgres:
+            _postgres(prefix, create=False)
 
 
 if __name__ == "__main__":
