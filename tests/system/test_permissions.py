@@ -210,6 +210,7 @@ ROWS = [
     row("POST", "/stadt/<string:town>/meine-daten/loeschen", CITIZEN_SELF),
     row("GET", "/stadt/<string:town>/meine-daten/download", CITIZEN_SELF),
     # --- legal pages of the region and of a town; the accessibility feedback needs no account
+    row("GET", "/api/v1/pow-challenge", OPEN),
     row("GET", "/impressum", OPEN),
     row("GET", "/datenschutz", OPEN),
     row("GET", "/barrierefreiheit", OPEN),
