@@ -214,7 +214,8 @@ def test_a_bot_like_registration_is_answered_as_a_persons_and_writes_nothing(
     heading = "Bitte sehen Sie in Ihr Postfach"
     # A bot that fills every field, the hidden one too
     _fill_registration(page, bots[0])
-    assert_accessible(page, axe_script)
+    if js:  # axe-core itself needs JavaScript; the page's markup is the same without it
+        assert_accessible(page, axe_script)
     page.locator("#register-website").fill("https://spam.example.org", force=True)
     page.wait_for_timeout(MIN_FILL_SECONDS * 1000 + 300)
     page.get_by_role("button", name="Registrieren").click()
