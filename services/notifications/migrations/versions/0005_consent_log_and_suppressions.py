@@ -4,16 +4,16 @@ Every consent given or withdrawn is recorded with time, channel and text version
 what an erased address leaves behind (it unsubscribed, it bounces) is kept by keyed
 hash only.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 16:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
