@@ -186,12 +186,11 @@ def backed_up(region: Region, target: Path) -> dict[str, Any]:
 
 
 def tally(region: Region, code: str, town: str) -> dict[str, int]:
-    """The answer counters of a (measure, town); other counters (paper answers) left out."""
+    """The counters of a (measure, town)."""
     with region.region().engine.connect() as conn:
         row = conn.execute(select(m.tallies).where(
             m.tallies.c.measure_code == code, m.tallies.c.town == town)).mappings().one()
-    return {k: v for k, v in row.items()
-            if k in ("answers", "eff_count", "eff_sum") or k.startswith(("eff_", "sup_"))}
+    return {k: v for k, v in row.items() if k not in ("measure_code", "town")}
 
 
 def test_the_region_and_a_town_lost_and_restored_from_an_older_backup(
