@@ -18,12 +18,12 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     """Show (and with --requeue, send back) what is in the dead-letter queue."""
     from kombu import Connection, Exchange
 
-    from soesmart.messaging.topology import DEAD_LETTER_QUEUE, EVENTS_EXCHANGE
+    from soesmart.messaging.topology import EVENTS_EXCHANGE, dead_letter_queue
 
     settings = Settings()
     shown = 0
     with Connection(settings.broker_url) as conn:
-        queue = DEAD_LETTER_QUEUE(conn.default_channel)
+        queue = dead_letter_queue()(conn.default_channel)
         queue.declare()
         # Only what is there now: with --requeue, a message sent back may fail again and
         # return to this queue while we read, and must not be taken a second time.

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("nameko.web.server").setLevel(logging.WARNING)
     if args.kind == "participation":
         towns().get(settings.town or "")  # fail early on an unknown town
-    declare_all(settings.broker_url, towns())
+    declare_all(settings.broker_url, towns(), settings.queue_type)
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(build_service(args.kind, settings))
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from soesmart.messaging.broker import DEFAULT_QUEUE_TYPE, QueueType, broker_urls
 
 ServiceKind = Literal["participation", "measures", "notifications", "gateway"]
 
@@ -22,7 +24,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SOESMART_", extra="ignore")
 
+    # One broker, or the nodes of a cluster separated by `;` (kombu fails over between them).
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Type of every durable queue (events, RPC requests, dead letters): quorum queues are
+    # replicated over a cluster and work on a single node too (soesmart/messaging/broker.py).
+    queue_type: QueueType = DEFAULT_QUEUE_TYPE
     data_dir: Path = Path("var")
     database_url: str | None = None
     database_url_template: str | None = None
@@ -105,6 +111,12 @@ class Settings(BaseSettings):
     form_min_seconds: float = Field(default=2.0, ge=0, le=60)
     pow_max_number: int = Field(default=50_000, ge=100, le=10_000_000)
     log_level: str = "INFO"
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_urls(cls, value: str) -> str:
+        broker_urls(value)  # refuses an empty list or a non-AMQP entry, naming it
+        return value.strip()
 
     def instance_name(self, service: ServiceKind) -> str:
         """The name of this instance's database and data: `measures`, `participation_soest`."""

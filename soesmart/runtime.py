@@ -51,6 +51,7 @@ class AppProvider(DependencyProvider):
 def nameko_config(settings: Settings) -> dict[str, Any]:
     return {
         "AMQP_URI": settings.broker_url,
+        "SOESMART_QUEUE_TYPE": settings.queue_type,
         SETTINGS_KEY: settings,
         "SOESMART_RPC_TIMEOUT": settings.rpc_timeout,
         "WEB_SERVER_ADDRESS": f"{settings.http_host}:{settings.http_port}",

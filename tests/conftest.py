@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from soesmart.config import Settings
+from tests.support.cluster import rabbit_cluster  # noqa: F401 - the session's own cluster
 from tests.support.infra import (
     create_postgres_database,
     create_vhost,

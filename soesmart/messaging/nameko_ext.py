@@ -7,9 +7,13 @@
   acked); after `MAX_ATTEMPTS` it is dead-lettered with the error.
 * `rpc`: like nameko's, but a request that cannot be decoded or has no `reply_to`
   is dead-lettered instead of taking the container down.
-* `TimedRpc`: an RPC client with a deadline; a call that is not answered in time
-  raises `ServiceUnavailable` and the request expires in the broker, so a late
-  consumer never acts on a command whose caller has given up.
+* The RPC client with a deadline (`TimedRpc`) is in `rpc_client.py`.
+
+The broker going away (a node lost, a restart) never takes a container down: an ack,
+a reply or a dead letter that cannot reach the broker is logged and left to the
+broker's redelivery; the consumers reconnect (to another node of `SOESMART_BROKER_URL`)
+by themselves, and an RPC call that meets a lost connection is `ServiceUnavailable`.
+Every durable queue is declared with the type of `SOESMART_QUEUE_TYPE`.
 """
 
 from __future__ import annotations
@@ -24,20 +28,13 @@ import eventlet
 from kombu import Connection
 from kombu.pools import producers
 from nameko.amqp.publish import Publisher
-from nameko.exceptions import UnknownService
-from nameko.extensions import DependencyProvider, Entrypoint
+from nameko.extensions import Entrypoint
 from nameko.messaging import HeaderDecoder, QueueConsumer
-from nameko.rpc import (
-    ReplyListener,
-    Responder,
-    Rpc,
-    RpcConsumer,
-    ServiceProxy,
-    get_rpc_exchange,
-)
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from soesmart.contracts import Event, RpcReply, parse_event
-from soesmart.messaging.topology import DEAD_LETTER_EXCHANGE, QueueSpec
+from soesmart.contracts import Event, parse_event
+from soesmart.messaging.broker import BROKER_AWAY, QueueType, queue_type_from_env
+from soesmart.messaging.topology import DEAD_LETTER_EXCHANGE, QueueSpec, rpc_queue
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +42,8 @@ MAX_ATTEMPTS = 5
 ATTEMPT_HEADER = "x-soesmart-attempt"
 
 
-class ServiceUnavailable(RuntimeError):
-    """A service did not answer within the deadline (or is not running)."""
-
-    def __init__(self, service: str, reason: str = "no answer in time") -> None:
-        super().__init__(f"{service}: {reason}")
-        self.service = service
+def queue_type_of(config: dict[str, Any]) -> QueueType:
+    return config.get("SOESMART_QUEUE_TYPE") or queue_type_from_env()
 
 
 def _raw_body(message: Any) -> bytes:
@@ -116,10 +109,31 @@ class SafeQueueConsumer(QueueConsumer):
 
     def _reject(self, provider: Any, message: Any, exc: BaseException | str) -> None:
         def _do() -> None:
-            dead_letter(self.amqp_uri, message, exc, failed_by=provider.queue.name)
-            self.ack_message(message)
+            self.dead_letter_and_ack(message, exc, failed_by=provider.queue.name)
 
         self.container.spawn_managed_thread(_do, identifier="dead-letter")
+
+    def dead_letter_and_ack(self, message: Any, error: BaseException | str, failed_by: str) -> None:
+        try:
+            dead_letter(self.amqp_uri, message, error, failed_by=failed_by)
+        except BROKER_AWAY:  # the message stays unacked: the broker gives it to us again
+            log.warning("broker away: could not dead-letter a message of %s", failed_by)
+            return
+        self.ack_message(message)
+
+    # An ack or requeue on a connection the broker has just closed: nothing to do, the
+    # broker gives the message out again. nameko's own versions let that kill the container.
+    def ack_message(self, message: Any) -> None:
+        try:
+            super().ack_message(message)
+        except BROKER_AWAY:
+            log.warning("broker away: the ack of a message is left to redelivery")
+
+    def requeue_message(self, message: Any) -> None:
+        try:
+            super().requeue_message(message)
+        except BROKER_AWAY:
+            log.warning("broker away: the requeue of a message is left to redelivery")
 
 
 class FastResponder(Responder):
@@ -137,12 +151,26 @@ class FastResponder(Responder):
 class SafeRpcConsumer(RpcConsumer):
     queue_consumer = SafeQueueConsumer()
 
+    def setup(self) -> None:
+        # nameko's own, but the request queue has its type (nameko's declares none)
+        if self.queue is None:  # type: ignore[has-type]
+            self.queue = rpc_queue(self.container.service_name,
+                                   queue_type_of(self.container.config))
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
     def handle_result(self, message, result, exc_info):  # type: ignore[no-untyped-def]
         responder = FastResponder(
             self.queue_consumer.amqp_uri, get_rpc_exchange(self.container.config),
             "json", message,
         )
-        result, exc_info = responder.send_response(result, exc_info)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except BROKER_AWAY:
+            # The caller gets no answer and says 503 at its deadline; commands are
+            # idempotent, so the redelivered request (if it has not expired) is harmless.
+            log.warning("broker away: the reply to %s is lost", message.properties.get("reply_to"))
+            return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
@@ -150,13 +178,9 @@ class SafeRpcConsumer(RpcConsumer):
         if not message.properties.get("reply_to") or not message.properties.get(
             "correlation_id"
         ):
-            dead_letter(
-                self.queue_consumer.amqp_uri,
-                message,
-                "RPC request without reply_to or correlation_id",
-                failed_by=self.queue.name,
-            )
-            self.queue_consumer.ack_message(message)
+            self.queue_consumer.dead_letter_and_ack(
+                message, "RPC request without reply_to or correlation_id",
+                failed_by=self.queue.name)
             return
         super().handle_message(body, message)
 
@@ -179,6 +203,7 @@ class EventConsumer(Entrypoint, HeaderDecoder):
         super().__init__(**kwargs)
 
     def setup(self) -> None:
+        self.queue = self.queue_spec.to_queue(queue_type_of(self.container.config))
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
@@ -207,8 +232,7 @@ class EventConsumer(Entrypoint, HeaderDecoder):
             self.queue_consumer.requeue_message(message)
 
     def _dead_letter(self, message: Any, error: BaseException | str) -> None:
-        dead_letter(self.amqp_uri, message, error, failed_by=self.queue.name)
-        self.queue_consumer.ack_message(message)
+        self.queue_consumer.dead_letter_and_ack(message, error, failed_by=self.queue.name)
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None):  # type: ignore[no-untyped-def]
         if exc_info is None:
@@ -256,63 +280,6 @@ class EventConsumer(Entrypoint, HeaderDecoder):
 event_consumer = EventConsumer.decorator
 
 
-class RpcClient:
-    """What `TimedRpc` injects: `call(service, method, **kwargs) -> RpcReply`."""
-
-    def __init__(self, worker_ctx: Any, reply_listener: ReplyListener, timeout: float) -> None:
-        self._worker_ctx = worker_ctx
-        self._reply_listener = reply_listener
-        self.timeout = timeout
-
-    def with_timeout(self, timeout: float) -> RpcClient:
-        return RpcClient(self._worker_ctx, self._reply_listener, timeout)
-
-    def call(self, service: str, method: str, **kwargs: Any) -> RpcReply:
-        # The request expires with the deadline, so a service that comes back later
-        # never acts on it; it is not persisted, since it is worthless after that.
-        proxy = ServiceProxy(
-            self._worker_ctx, service, self._reply_listener, expiration=self.timeout,
-            delivery_mode=1,
-        )
-        reply = None
-        try:
-            with eventlet.Timeout(self.timeout, ServiceUnavailable(service)):
-                reply = getattr(proxy, method).call_async(**kwargs)
-                result = reply.result()
-        except ServiceUnavailable:
-            if reply is not None:
-                self._forget(reply)
-            raise
-        except UnknownService:
-            raise ServiceUnavailable(service, "not running") from None
-        except (TimeoutError, OSError) as exc:
-            raise ServiceUnavailable(service, f"broker unreachable ({exc})") from None
-        return RpcReply.model_validate(result)
-
-
-    def _forget(self, reply: Any) -> None:
-        """Drop the wait for a reply that will never be read (nameko keeps it otherwise:
-        one entry per timed-out call, for the life of the process)."""
-        waiting = self._reply_listener._reply_events
-        for correlation_id, event in list(waiting.items()):
-            if event is reply.reply_event:
-                waiting.pop(correlation_id, None)
-                break
-
-
-class TimedRpc(DependencyProvider):
-    rpc_reply_listener = ReplyListener()
-
-    def __init__(self, timeout: float = 5.0) -> None:
-        self.timeout = timeout
-
-    def setup(self) -> None:
-        self.timeout = float(self.container.config.get("SOESMART_RPC_TIMEOUT", self.timeout))
-
-    def get_dependency(self, worker_ctx: Any) -> RpcClient:
-        return RpcClient(worker_ctx, self.rpc_reply_listener, self.timeout)
-
-
 def ok(data: Any) -> dict[str, Any]:
     return {"ok": True, "data": data}
 
@@ -333,10 +300,7 @@ def invalid(exc: Any) -> dict[str, Any]:
 __all__ = [
     "EventConsumer",
     "Event",
-    "RpcClient",
     "SafeRpc",
-    "ServiceUnavailable",
-    "TimedRpc",
     "dead_letter",
     "event_consumer",
     "invalid",

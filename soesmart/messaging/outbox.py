@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from soesmart.contracts import Event
+from soesmart.messaging.broker import BROKER_AWAY, broker_addresses, is_broker_away
 from soesmart.messaging.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -118,17 +119,10 @@ class ConfirmingPublisher:
     """Publishes a batch of messages and waits for the broker to confirm all of them."""
 
     def __init__(self, broker_url: str, confirm_timeout: float = 10.0) -> None:
-        from kombu.utils.url import parse_url
-
-        parts = parse_url(broker_url)
-        self._params = dict(
-            host=f"{parts.get('hostname') or '127.0.0.1'}:{parts.get('port') or 5672}",
-            userid=parts.get("userid") or "guest",
-            password=parts.get("password") or "guest",
-            virtual_host=parts.get("virtual_host") or "/",
-            connect_timeout=5,
-            heartbeat=0,
-        )
+        # Every node of SOESMART_BROKER_URL, tried in turn: a lost node sends the next
+        # batch to the next one (the queues are the cluster's, not a node's).
+        self._addresses = broker_addresses(broker_url)
+        self._current = 0
         self._timeout = confirm_timeout
         self._conn: amqp.Connection | None = None
         self._channel: amqp.Channel | None = None
@@ -146,11 +140,28 @@ class ConfirmingPublisher:
     def _on_nack(self, tag: int, multiple: bool) -> None:
         self._nacked = True
 
+    def _open(self) -> amqp.Connection:
+        failures = []
+        for step in range(len(self._addresses)):
+            index = (self._current + step) % len(self._addresses)
+            address = self._addresses[index]
+            conn = amqp.Connection(host=address.host, userid=address.userid,
+                                   password=address.password,
+                                   virtual_host=address.virtual_host,
+                                   connect_timeout=5, heartbeat=0)
+            try:
+                conn.connect()
+            except BROKER_AWAY as exc:
+                failures.append(f"{address.host}: {exc!r}")
+                continue
+            self._current = index
+            return conn
+        raise PublishFailed("no broker node answers: " + "; ".join(failures))
+
     def _connect(self) -> amqp.Channel:
         if self._channel is not None:
             return self._channel
-        conn = amqp.Connection(**self._params)
-        conn.connect()
+        conn = self._open()
         channel = conn.channel()
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
@@ -201,6 +212,8 @@ class ConfirmingPublisher:
             raise
         except Exception as exc:  # connection lost, socket errors, channel closed
             self.close()
+            if is_broker_away(exc):  # start with the next node next time
+                self._current = (self._current + 1) % len(self._addresses)
             raise PublishFailed(str(exc)) from exc
 
     def _all_confirmed(self, first: int, last: int) -> bool:
@@ -261,8 +274,9 @@ class OutboxRelay:
             try:
                 published = self.relay_once()
                 backoff = 0.5
-            except Exception:  # broker or database away: keep the rows, try again
-                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+            except Exception as exc:  # broker or database away: keep the rows, try again
+                log.warning("outbox relay failed; retrying in %.1fs: %s", backoff, exc,
+                            exc_info=not isinstance(exc, PublishFailed))
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue

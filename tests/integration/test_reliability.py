@@ -1,5 +1,8 @@
 """Breaking real things: poison messages, redelivery, killed processes, a stopped service.
 
+(A broker restart and the loss of a broker node under load: tests/system/test_broker_cluster.py,
+on a cluster of the tests' own, never the shared default node.)
+
 Each test runs the services as real processes (started the way `soesmart up` does)
 in a RabbitMQ vhost of its own, and checks that nothing was lost or counted twice.
 """
@@ -27,7 +30,6 @@ from tests.support.infra import (
     create_vhost,
     delete_vhost,
     eventually,
-    find_rabbitmqctl,
     queue_messages,
 )
 from tests.support.network import Network
@@ -224,48 +226,6 @@ def test_a_stopped_service_gives_a_clear_503_and_the_expired_command_never_runs(
     olpe = settled(network, "olpe")
     assert olpe["answers"] == 1
     assert olpe["effectiveness_distribution"]["5"] == 0
-
-
-def _rate_until_accepted(network: Network, town: str, citizen: dict[str, str],
-                         deadline: float = 60) -> None:
-    body = {"measure_code": CODE, "effectiveness": 3}
-
-    def accepted() -> bool:
-        try:
-            r = network.post(f"/api/v1/towns/{town}/ratings", headers=citizen, json=body)
-        except Exception:  # noqa: BLE001 - the gateway may be reconnecting
-            return False
-        assert r.status_code in (200, 201, 503), r.text
-        return r.status_code in (200, 201)
-
-    eventually(accepted, timeout=deadline, interval=0.5, message="a rating is accepted")
-
-
-@pytest.mark.skipif(find_rabbitmqctl() is None, reason="needs rabbitmqctl of a local RabbitMQ to restart")
-def test_a_broker_restart_loses_no_rating_and_counts_none_twice(network: Network) -> None:
-    ctl = find_rabbitmqctl()
-    assert ctl is not None
-    network.start(only=["measures", "participation/menden", "gateway"])
-    citizens = signed_in_citizens(network, "menden", 61)
-    for citizen in citizens[:30]:
-        _rate_until_accepted(network, "menden", citizen)
-
-    # When the broker stops and starts again (durable queues, persistent messages)
-    subprocess.run([ctl, "stop_app"], check=True, capture_output=True, timeout=120)
-    try:
-        r = network.post("/api/v1/towns/menden/ratings", headers=citizens[60],
-                         json={"measure_code": CODE, "effectiveness": 3})
-        assert r.status_code == 503  # said clearly, not hung
-    finally:
-        subprocess.run([ctl, "start_app"], check=True, capture_output=True, timeout=120)
-
-    # Then the services reconnect by themselves and every accepted rating counts once
-    for citizen in citizens[30:60]:
-        _rate_until_accepted(network, "menden", citizen)
-    eventually(lambda: answers(network, "menden") == 60, timeout=60,
-               message="all 60 accepted ratings are counted")
-    assert settled(network, "menden")["answers"] == 60
-    network.assert_alive()
 
 
 def test_a_service_stops_on_sigterm_even_when_its_broker_is_gone(network: Network) -> None:

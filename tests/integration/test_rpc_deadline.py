@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     from nameko.containers import ServiceContainer
     from nameko.rpc import get_rpc_exchange, rpc
     from nameko.testing.services import entrypoint_hook
-    from soesmart.messaging.nameko_ext import ServiceUnavailable, TimedRpc
+    from soesmart.messaging.rpc_client import ServiceUnavailable, TimedRpc
 
     config = {"AMQP_URI": sys.argv[1], "SOESMART_RPC_TIMEOUT": 0.3}
 

@@ -8,7 +8,7 @@ from typing import Any
 from kombu import Connection, Exchange
 
 from soesmart.contracts import Event
-from soesmart.messaging.topology import DEAD_LETTER_QUEUE, EVENTS_EXCHANGE
+from soesmart.messaging.topology import EVENTS_EXCHANGE, dead_letter_queue
 
 
 def publish_raw(broker_url: str, routing_key: str, body: bytes | str, *,
@@ -42,7 +42,7 @@ def dead_letters(broker_url: str) -> list[dict[str, Any]]:
     """Everything in the dead-letter queue (the messages go back when the connection closes)."""
     out = []
     with Connection(broker_url) as conn:
-        queue = DEAD_LETTER_QUEUE(conn.default_channel)
+        queue = dead_letter_queue()(conn.default_channel)
         queue.declare()
         while (message := queue.get(no_ack=False)) is not None:
             out.append({"headers": dict(message.headers or {}), "body": message.body})

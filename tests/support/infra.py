@@ -20,6 +20,9 @@ T = TypeVar("T")
 BROKER_HOST = os.environ.get("SOESMART_TEST_BROKER_HOST", "127.0.0.1")
 MANAGEMENT_URL = os.environ.get("SOESMART_TEST_MANAGEMENT_URL", f"http://{BROKER_HOST}:15672")
 MANAGEMENT_REFRESH_SECONDS = 5.5  # RabbitMQ's collect_statistics_interval (5 s) and a margin
+# A quorum queue reports its figures to rabbitmqctl once a tick (quorum_tick_interval, 5 s):
+# a 0 may be older than the last message, so "drained" is read twice, a tick apart.
+QUORUM_TICK_SECONDS = 5.5
 POSTGRES_URL = os.environ.get(
     "SOESMART_TEST_POSTGRES_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/postgres"
 )
@@ -101,38 +104,56 @@ def queue_depth(vhost: str, queue: str) -> int:
             channel.close()
 
 
-def queue_messages(vhost: str, queue: str) -> int:
-    """Messages of a queue ready or held unacknowledged by a consumer, as the broker counts
-    them now. A consumer acknowledges an event after its handler has committed (a retry
-    keeps it unacknowledged), so 0 means: nothing of this queue is left to do."""
+def list_queue(ctl_command: list[str], vhost: str, queue: str) -> tuple[int, str]:
+    """(ready + unacknowledged, type) of a queue, as `ctl_command` (rabbitmqctl of some node)
+    lists it."""
+    out = subprocess.run([*ctl_command, "-q", "list_queues", "-p", vhost, "--no-table-headers",
+                          "name", "messages_ready", "messages_unacknowledged", "type"],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == queue:
+            return int(parts[1]) + int(parts[2]), parts[3]
+    raise AssertionError(f"no queue {queue} in vhost {vhost}")
+
+
+def queue_figures(vhost: str, queue: str) -> tuple[int, str]:
+    """Messages of a queue ready or held unacknowledged by a consumer, and its type, as the
+    default broker counts them now. A consumer acknowledges an event after its handler has
+    committed (a retry keeps it unacknowledged), so 0 means: nothing of this queue is left
+    to do (for a quorum queue: as of its last tick)."""
     ctl = find_rabbitmqctl()
     if ctl is not None:  # asks the queue itself; the management API's figures lag ~5 s
-        out = subprocess.run([ctl, "-q", "list_queues", "-p", vhost, "--no-table-headers",
-                              "name", "messages_ready", "messages_unacknowledged"],
-                             check=True, capture_output=True, text=True, timeout=60).stdout
-        for line in out.splitlines():
-            name, ready, unacked = line.split()
-            if name == queue:
-                return int(ready) + int(unacked)
-        raise AssertionError(f"no queue {queue} in vhost {vhost}")
+        return list_queue([ctl], vhost, queue)
     response = _management("GET", f"/api/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}")
     response.raise_for_status()
     figures = response.json()
-    return int(figures.get("messages_ready", 0)) + int(figures.get("messages_unacknowledged", 0))
+    return (int(figures.get("messages_ready", 0)) + int(figures.get("messages_unacknowledged", 0)),
+            str(figures.get("type", "classic")))
 
 
-def wait_drained(vhost: str, queue: str, timeout: float = 60) -> datetime:
+def queue_messages(vhost: str, queue: str) -> int:
+    return queue_figures(vhost, queue)[0]
+
+
+def wait_drained(vhost: str, queue: str, timeout: float = 60,
+                 figures: Callable[[str, str], tuple[int, str]] | None = None) -> datetime:
     """Wait until nothing of `queue` is ready or in work; returns a moment after that (UTC).
 
-    Without rabbitmqctl the management API's figures may be a few seconds old: then
-    the queue must read empty on two looks one refresh interval apart.
+    Figures that may be a few seconds old (a quorum queue's, or the management API's
+    when there is no rabbitmqctl) must read 0 on two looks one refresh apart. `figures`
+    asks another broker than the default node (tests/support/cluster.py).
     """
-    eventually(lambda: queue_messages(vhost, queue) == 0, timeout=timeout, interval=0.3,
-               message=f"queue {queue} is drained")
-    if find_rabbitmqctl() is None:
-        time.sleep(MANAGEMENT_REFRESH_SECONDS)
-        eventually(lambda: queue_messages(vhost, queue) == 0, timeout=timeout, interval=0.3,
-                   message=f"queue {queue} is drained")
+    look = figures or queue_figures
+
+    def drained() -> str | None:
+        count, kind = look(vhost, queue)
+        return kind if count == 0 else None
+
+    kind = eventually(drained, timeout=timeout, interval=0.3, message=f"queue {queue} is drained")
+    if kind == "quorum" or (figures is None and find_rabbitmqctl() is None):
+        time.sleep(max(QUORUM_TICK_SECONDS, MANAGEMENT_REFRESH_SECONDS))
+        eventually(drained, timeout=timeout, interval=0.3, message=f"queue {queue} is drained")
     return datetime.now(UTC)
 
 

@@ -8,7 +8,7 @@ import os
 import re
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +40,8 @@ class Network:
     # A running aiosmtpd server (tests/support/smtp.py) when smtp_url points at one;
     # without it mails are read from the .eml files the notifications service writes.
     smtp: Any = None
+    # How queues are counted: by default on the shared node; a cluster's own (cluster.py).
+    queue_figures: Callable[[str, str], tuple[int, str]] | None = None
 
     @property
     def url(self) -> str:
@@ -175,7 +177,7 @@ class Network:
         """
         eventually(lambda: self.unpublished_events() == 0, timeout=timeout, interval=0.3,
                    message="the towns' outboxes are published")
-        drained_at = wait_drained(self.vhost, MEASURES_QUEUE.name, timeout)
+        drained_at = wait_drained(self.vhost, MEASURES_QUEUE.name, timeout, self.queue_figures)
 
         def fresh() -> list[dict[str, Any]]:
             response = self.get("/api/v1/results")

@@ -20,6 +20,13 @@ from services.gateway.web.routing import page
 from soesmart import contracts as c
 
 TOWN = "/api/v1/towns/<string:town>"
+# tests/integration/test_rating_retry.py holds the service to this.
+RATING_RETRY = (
+    "A citizen has one answer per measure. Sending the same answer again (after a 503, a "
+    "lost connection or a timeout) is safe: it is stored and counted once, however often it "
+    "arrives, and is answered 200 when it was already stored. A different answer replaces "
+    "the earlier one in the town's and the regional results; it never adds a second one."
+)
 
 
 class CitizenRoutes:
@@ -93,7 +100,8 @@ class CitizenRoutes:
     @route("POST", TOWN + "/ratings",
            "Answer the two questions for a measure (or change the answer)", "ratings",
            auth="citizen", body=citizen_api.RatingBody, response=c.RatingAccepted, status=201,
-           also=(200,), errors=(401, 403, 404, 409, 413, 415, 422))
+           also=(200,), errors=(401, 403, 404, 409, 413, 415, 422),
+           description=RATING_RETRY)
     def api_rate(self, request: Request, town: str) -> Response:
         return citizen_api.rate(self.backend, self.app.settings, self._principal(request),
                                 request, town)

@@ -21,7 +21,7 @@ from services.gateway.town_admin.paper_routes import PaperRoutes
 from services.gateway.town_admin.routes import TownAdminRoutes
 from services.gateway.web.backend import Backend
 from soesmart.config import Settings
-from soesmart.messaging.nameko_ext import TimedRpc
+from soesmart.messaging.rpc_client import TimedRpc
 from soesmart.runtime import AppProvider
 from soesmart.towns import towns
 

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, TypeVar
 
+import amqp.exceptions
+import kombu.exceptions
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request
 
 from services.gateway.web.errors import ApiError
-from soesmart.messaging.nameko_ext import RpcClient, ServiceUnavailable
+from soesmart.messaging.rpc_client import RpcClient, ServiceUnavailable
 from soesmart.towns import Town, UnknownTown, towns
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+# A connection to the broker lost under a handler outside `Backend.call` (which turns
+# every such error into ServiceUnavailable itself): answered 503, like a missed deadline.
+BROKER_LOST: tuple[type[BaseException], ...] = (
+    kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, ConnectionError,
+)
 
 SERVICE_LABELS = {
     "measures": "Maßnahmenkatalog",
@@ -32,13 +42,24 @@ class Backend:
             raise ApiError(
                 "SERVICE_UNAVAILABLE",
                 f"Der Dienst „{label}“ antwortet gerade nicht. Bitte versuchen Sie es in "
-                "einigen Augenblicken noch einmal; Ihre Eingaben wurden nicht gespeichert.",
+                "einigen Augenblicken noch einmal. Vielleicht ist Ihre Eingabe trotzdem "
+                "angekommen; eine Bewertung zählt auch dann nur einmal.",
                 [{"service": service}],
             ) from None
         if not reply.ok:
             assert reply.error is not None
             raise ApiError(reply.error.code, reply.error.message, list(reply.error.details))
         return reply.data
+
+
+def broker_lost(exc: BaseException) -> ApiError:
+    log.warning("broker connection lost under a request: %r", exc)
+    return ApiError(
+        "SERVICE_UNAVAILABLE",
+        "Die Verbindung zu den Diensten ist gerade unterbrochen. Bitte versuchen Sie es in "
+        "einigen Augenblicken noch einmal.",
+        [{"service": "broker"}],
+    )
 
 
 def town_or_404(slug: str) -> Town:

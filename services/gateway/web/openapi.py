@@ -91,7 +91,9 @@ STATUS_TEXT = {
     415: "Wrong content type",
     422: "Validation failed; `details` names each field",
     429: "Too many requests; see Retry-After",
-    503: "A service did not answer in time; nothing was written",
+    503: ("A service did not answer in time or the broker is away; try again after "
+          "Retry-After. The command may have been carried out all the same (its answer was "
+          "lost): ratings are safe to send again"),
 }
 
 

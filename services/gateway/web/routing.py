@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.gateway.web import page as pages
 from services.gateway.web import staff_pages
-from services.gateway.web.backend import validation_details
+from services.gateway.web.backend import BROKER_LOST, broker_lost, validation_details
 from services.gateway.web.errors import ApiError, error_response
 from services.gateway.web.openapi import OPERATION_ATTRIBUTE, Operation
 
@@ -57,6 +57,8 @@ def json_route(fn: Callable[..., Response]) -> Callable[..., Response]:
             response = error_response(exc)
         except ValidationError as exc:  # a contract built from path or query values
             response = error_response(invalid(exc))
+        except BROKER_LOST as exc:  # not through Backend.call: still "try again", never 500
+            response = error_response(broker_lost(exc))
         except Exception:
             log.exception("unexpected error in %s", request.path)
             response = error_response(
@@ -78,6 +80,8 @@ def page_route(fn: Callable[..., Response]) -> Callable[..., Response]:
             response = pages.error_page(page, exc)
         except ValidationError as exc:
             response = pages.error_page(page, invalid(exc))
+        except BROKER_LOST as exc:
+            response = pages.error_page(page, broker_lost(exc))
         except Exception as exc:  # includes werkzeug's 413 for oversized forms
             code = getattr(exc, "code", 500)
             if code == 413:
