@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     # consultation); off, demo mode brings only the catalogue, one open consultation a town
     # and the staff accounts (what the integration tests build on).
     demo_region: bool = True
+    # OpenID providers for staff and citizens (TOML; see README "Sign-in through an OpenID
+    # provider"); unset: only passwords (staff) and mailed links (citizens).
+    identity_file: Path | None = None
+    # Keys the hash of a citizen's identifier at their provider; unset: derived from
+    # secret_key (then changing that key makes every verified citizen a new one).
+    subject_hash_key: str | None = None
+    oidc_timeout: float = Field(default=5.0, gt=0, le=60)  # seconds per request to a provider
     max_body_bytes: int = 64 * 1024
     # A whole catalogue file (about 260 rows with fact-sheet texts) is bigger than a form.
     max_import_bytes: int = 4 * 1024 * 1024

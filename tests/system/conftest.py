@@ -25,3 +25,13 @@ def browser() -> Iterator[Any]:
 def axe_script() -> str:
     axe = pytest.importorskip("axe_playwright_python", reason="axe-playwright-python ships axe-core")
     return (Path(axe.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The network with a real OpenID provider (oidc-provider) and a crafted one, started once
+    for every module that signs in through a provider."""
+    from tests.support.oidc_network import oidc_world
+
+    with oidc_world(tmp_path_factory.mktemp("oidc")) as world:
+        yield world

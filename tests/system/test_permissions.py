@@ -56,6 +56,7 @@ PLACEHOLDERS = {
     "<string:fmt>": "csv",
     "<path:rest>": "gibt-es-nicht",
     "<path:name>": "style.css",
+    "<string:provider>": "gibt-es-nicht",
 }
 CSRF = "matrix-csrf-token"
 
@@ -119,6 +120,10 @@ ROWS = [
     row("POST", "/api/v1/auth/token", OPEN, json={}),
     row("POST", "/api/v1/auth/logout", STAFF, ends_session=True),
     row("GET", "/api/v1/auth/me", OPEN),
+    row("GET", "/api/v1/auth/providers", OPEN),
+    # sign-in through an OpenID provider: open to all (the provider decides who gets in)
+    row("GET", "/verwaltung/anmelden/idp/<string:provider>", OPEN),
+    row("GET", "/verwaltung/anmelden/idp/<string:provider>/rueckkehr", OPEN),
     row("GET", "/verwaltung/anmelden", OPEN),
     row("POST", "/verwaltung/anmelden", OPEN),
     row("POST", "/verwaltung/abmelden", OPEN, ends_session=True),

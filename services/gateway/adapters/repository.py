@@ -21,7 +21,7 @@ def _account(row: Any) -> StaffAccount:
     return StaffAccount(
         id=row.id, email=row.email, display_name=row.display_name, role=StaffRole(row.role),
         town=row.town, active=bool(row.active), created_at=utc(row.created_at),
-        demo=bool(row.demo),
+        demo=bool(row.demo), provider=row.provider,
     )
 
 
@@ -30,11 +30,12 @@ class StaffRepository:
         self.conn = conn
 
     # --- accounts
-    def add(self, account: StaffAccount, password_hash: str) -> None:
+    def add(self, account: StaffAccount, password_hash: str, subject: str | None = None) -> None:
         self.conn.execute(insert(staff_accounts).values(
             id=account.id, email=account.email, display_name=account.display_name,
             role=account.role.value, town=account.town, password_hash=password_hash,
             active=account.active, demo=account.demo, created_at=account.created_at,
+            provider=account.provider, subject=subject,
         ))
 
     def by_email(self, email: str) -> tuple[StaffAccount, str] | None:
@@ -56,6 +57,20 @@ class StaffRepository:
         )
         found = self.by_email(email)
         return found[0] if found else None
+
+    def by_subject(self, provider: str, subject: str) -> StaffAccount | None:
+        row = self.conn.execute(select(staff_accounts).where(
+            staff_accounts.c.provider == provider, staff_accounts.c.subject == subject)).first()
+        return _account(row) if row else None
+
+    def link_and_update(self, account_id: str, **values: Any) -> None:
+        """Set what a provider said about an account (provider, subject, role, town, name)."""
+        self.conn.execute(update(staff_accounts).where(staff_accounts.c.id == account_id)
+                          .values(**values))
+
+    def by_id(self, account_id: str) -> StaffAccount:
+        return _account(self.conn.execute(
+            select(staff_accounts).where(staff_accounts.c.id == account_id)).one())
 
     def set_password_hash(self, account_id: str, password_hash: str) -> None:
         self.conn.execute(update(staff_accounts).where(staff_accounts.c.id == account_id)

@@ -1,4 +1,5 @@
-"""Tables of the gateway's own database: staff accounts, their sessions, failed sign-ins."""
+"""Tables of the gateway's own database: staff accounts, their sessions, failed sign-ins,
+sign-ins under way at an OpenID provider."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -29,6 +32,10 @@ staff_accounts = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("demo", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # accounts made by a sign-in through an OpenID provider: the provider's id and `sub`
+    Column("provider", String(40), nullable=True),
+    Column("subject", String(255), nullable=True),
+    UniqueConstraint("provider", "subject", name="uq_staff_accounts_provider_subject"),
 )
 
 # Page sessions and API tokens alike: only a hash of the random value is kept, so a
@@ -53,4 +60,20 @@ sign_in_failures = Table(
     Column("key", String(300), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
     Index("ix_sign_in_failures_key_time", "key", "failed_at"),
+)
+
+# A sign-in sent to an OpenID provider and not yet back: found by the hash of its `state`,
+# used once (a second callback with the same state is refused), valid for 10 minutes.
+oidc_pending = Table(
+    "oidc_pending",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("provider", String(40), nullable=False),
+    Column("town", String(40), nullable=True),  # citizens: the town where they started
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(200), nullable=False),
+    Column("next_url", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )

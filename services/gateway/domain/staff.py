@@ -49,6 +49,7 @@ class StaffAccount:
     active: bool
     created_at: datetime
     demo: bool = False
+    provider: str | None = None  # made by a sign-in through this OpenID provider
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,7 @@ class SignInLocked(Exception):
 
 class AccountExists(Exception):
     """An account with this email exists already."""
+
+
+class PasswordSignInOff(Exception):
+    """The account's town (or the region) signs its staff in through its OpenID provider only."""

@@ -21,11 +21,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from services.gateway.adapters import passwords
+from services.gateway.adapters.identity_config import identity_config
 from services.gateway.adapters.repository import StaffRepository
 from services.gateway.domain.staff import (
     AccountExists,
     InvalidCredentials,
     LockoutPolicy,
+    PasswordSignInOff,
     SignInLocked,
     StaffAccount,
     StaffRole,
@@ -166,16 +168,24 @@ class StaffAccounts:
                     repo.forget_failures(key, before=now - self.policy.look_back)
             self.sleep(self.policy.delay_after(self.policy.recent([*failures[account_key], now], now)))
             raise InvalidCredentials()
+        if not identity_config(self.settings).password_allowed(account.town):
+            raise PasswordSignInOff()  # said only to whoever knows the right password
 
-        token = secrets.token_urlsafe(32)
-        expires_at = now + self.session_lifetime
         with self.engine.begin() as conn:
             repo = StaffRepository(conn)
             repo.forget_failures(account_key)
-            repo.add_session(token_hash(token), account.id, kind, now, expires_at)
-            repo.purge_sessions(expired_before=now - timedelta(days=1))
+            signed = self.open_session(repo, account, kind, now)
             if passwords.needs_rehash(stored_hash):
                 repo.set_password_hash(account.id, passwords.hash_password(password))
+        return signed
+
+    def open_session(self, repo: StaffRepository, account: StaffAccount, kind: str,
+                     now: datetime) -> SignedIn:
+        """A new session or token of `account`, inside the caller's transaction."""
+        token = secrets.token_urlsafe(32)
+        expires_at = now + self.session_lifetime
+        repo.add_session(token_hash(token), account.id, kind, now, expires_at)
+        repo.purge_sessions(expired_before=now - timedelta(days=1))
         return SignedIn(token, expires_at, account)
 
     def authenticate(self, token: str) -> StaffAccount | None:

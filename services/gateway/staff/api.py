@@ -9,7 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.domain.staff import InvalidCredentials, SignInLocked
+from services.gateway.adapters.identity_config import identity_config
+from services.gateway.domain.staff import InvalidCredentials, PasswordSignInOff, SignInLocked
 from services.gateway.service_layer.staff import API, SignedIn, staff_accounts_for
 from services.gateway.web.backend import parse_json
 from services.gateway.web.clients import client_key
@@ -33,6 +34,19 @@ class Whoami(BaseModel):
     role: str
     name: str
     town: str | None = None
+
+
+class ProviderOut(BaseModel):
+    id: str
+    audience: str
+    name: str
+    town: str | None = None
+    towns: list[str] = []
+    start: str | None = None  # staff: the page that starts the sign-in
+
+
+class ProvidersOut(BaseModel):
+    items: list[ProviderOut]
 
 
 class SignInBody(BaseModel):
@@ -64,6 +78,9 @@ def sign_in(settings: Settings, request: Request, email: str, password: str,
         raise _locked(exc) from None
     except InvalidCredentials:
         raise ApiError("INVALID_CREDENTIALS", INVALID) from None
+    except PasswordSignInOff:
+        raise ApiError("PASSWORD_SIGN_IN_OFF", "Bitte melden Sie sich über den Anmeldedienst "
+                                               "Ihrer Verwaltung an.") from None
 
 
 def issue_token(settings: Settings, request: Request) -> Response:
@@ -93,3 +110,12 @@ def whoami(settings: Settings, request: Request) -> Response:
     p = principal_from_request(request, settings)
     return json_response({"role": p.role, "name": p.name, "town": p.town,
                           "confirmed": p.confirmed if p.role == "citizen" else None})
+
+
+def providers(settings: Settings) -> Response:
+    """The OpenID providers people can sign in with here (nothing secret)."""
+    items = [{"id": p.id, "audience": p.audience, "name": p.name, "town": p.town,
+              "towns": list(p.towns),
+              "start": f"/verwaltung/anmelden/idp/{p.id}" if p.audience == "staff" else None}
+             for p in identity_config(settings).providers]
+    return json_response({"items": items})

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Response
 
-from services.gateway.service_layer.staff import PAGE, staff_accounts_for
+from services.gateway.adapters.identity_config import identity_config
+from services.gateway.service_layer.staff import PAGE
 from services.gateway.staff.api import sign_in
 from services.gateway.web.backend import town_or_404
 from services.gateway.web.errors import ApiError
@@ -26,7 +27,7 @@ STAFF_HOME = "/verwaltung"
 SIGN_IN_PAGE = "/verwaltung/anmelden"
 
 
-def _cookie_options(settings: Settings) -> dict[str, Any]:
+def cookie_options(settings: Settings) -> dict[str, Any]:
     return {"httponly": True, "samesite": "Lax", "path": "/",
             "secure": settings.public_url.startswith("https://")}
 
@@ -48,8 +49,12 @@ def sign_in_page(page: Page, errors: list[dict[str, str]] | None = None, email: 
                  status: int = 200) -> Response:
     notice = page.t("staff_signed_out") if page.request.args.get("abgemeldet") else None
     weiter = next_page(page.request.form.get("weiter") or page.request.args.get("weiter"))
+    config = identity_config(page.settings)
+    providers = [{"href": f"/verwaltung/anmelden/idp/{p.id}?{urlencode({'weiter': weiter})}",
+                  "name": p.name} for p in config.staff_providers()]
     response = page.render("staff_sign_in.html", status=status, errors=errors or [],
-                           email=email, notice=notice, weiter=weiter)
+                           email=email, notice=notice, weiter=weiter, providers=providers,
+                           password=config.password_anywhere)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -65,27 +70,25 @@ def sign_in_form(page: Page) -> Response:
     try:
         signed = sign_in(page.settings, page.request, email, password, PAGE)
     except ApiError as exc:
-        problem = page.t("staff_invalid") if exc.code == "INVALID_CREDENTIALS" else exc.message
+        problem = {"INVALID_CREDENTIALS": page.t("staff_invalid"),
+                   "PASSWORD_SIGN_IN_OFF": page.t("staff_password_off")}.get(exc.code, exc.message)
         response = sign_in_page(page, [{"field": "email", "label": page.t("email"),
                                         "problem": problem}], email, exc.status)
         if exc.code == "ACCOUNT_LOCKED":
             response.headers["Retry-After"] = str(exc.details[0]["retry_after"])
         return response
     response = page.redirect(next_page(form.get("weiter")))
-    response.set_cookie(STAFF_COOKIE, signed.token,
-                        max_age=int(page.settings.staff_session_hours * 3600),
-                        **_cookie_options(page.settings))
+    set_staff_cookie(page, response, signed.token)
     return response
 
 
-def sign_out_form(page: Page) -> Response:
-    page.check_csrf()
-    token = page.request.cookies.get(STAFF_COOKIE)
-    if token:
-        staff_accounts_for(page.settings).revoke(token)
-    response = page.redirect(SIGN_IN_PAGE + "?abgemeldet=1")
-    response.delete_cookie(STAFF_COOKIE, **_cookie_options(page.settings))
-    return response
+def set_staff_cookie(page: Page, response: Response, token: str) -> None:
+    response.set_cookie(STAFF_COOKIE, token, max_age=int(page.settings.staff_session_hours * 3600),
+                        **cookie_options(page.settings))
+
+
+def end_staff_cookie(page: Page, response: Response) -> None:
+    response.delete_cookie(STAFF_COOKIE, **cookie_options(page.settings))
 
 
 def staff_home(page: Page) -> Response:

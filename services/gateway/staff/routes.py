@@ -7,6 +7,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.staff import api as staff_api
+from services.gateway.staff import oidc_pages
 from services.gateway.staff import pages as staff_pages
 from services.gateway.web.openapi import StatusOut
 from services.gateway.web.page import Page
@@ -33,6 +34,13 @@ class StaffRoutes:
     def api_auth_me(self, request: Request) -> Response:
         return staff_api.whoami(self.app.settings, request)
 
+    @route("GET", "/api/v1/auth/providers", "The OpenID providers to sign in with", "staff",
+           response=staff_api.ProvidersOut,
+           description="Staff providers (a town's directory or the region's) and citizens' "
+                       "providers (ServiceKonto style) with the towns that offer them.")
+    def api_auth_providers(self, request: Request) -> Response:
+        return staff_api.providers(self.app.settings)
+
     # --- pages of the staff
     @page("GET", "/verwaltung/anmelden")
     def staff_sign_in_page(self, page: Page) -> Response:
@@ -44,7 +52,15 @@ class StaffRoutes:
 
     @page("POST", "/verwaltung/abmelden")
     def staff_sign_out(self, page: Page) -> Response:
-        return staff_pages.sign_out_form(page)
+        return oidc_pages.sign_out(page)
+
+    @page("GET", "/verwaltung/anmelden/idp/<string:provider>")
+    def staff_idp_start(self, page: Page, provider: str) -> Response:
+        return oidc_pages.start(page, provider)
+
+    @page("GET", "/verwaltung/anmelden/idp/<string:provider>/rueckkehr")
+    def staff_idp_callback(self, page: Page, provider: str) -> Response:
+        return oidc_pages.callback(page, provider)
 
     @page("GET", "/verwaltung")
     def staff_home(self, page: Page) -> Response:

@@ -10,6 +10,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from services.gateway.adapters.identity_config import identity_config
 from services.gateway.texts import environment, text
 from services.gateway.web.bot_guard import form_stamp, looks_automated
 from services.gateway.web.errors import ApiError
@@ -73,6 +74,13 @@ class Page:
         return self.finish(Response("", status=303, headers={"Location": location}))
 
     def finish(self, response: Response) -> Response:
+        origins = identity_config(self.settings).staff_origins()
+        if origins:  # a staff member's sign-out form leads on to their provider's end-session
+            from services.gateway.web.routing import SECURITY_HEADERS
+
+            policy = SECURITY_HEADERS["Content-Security-Policy"]
+            response.headers["Content-Security-Policy"] = policy.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(origins))
         secure = self.settings.public_url.startswith("https://")
         year = 365 * 24 * 3600
         if self.new_csrf:
