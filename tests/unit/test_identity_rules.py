@@ -102,8 +102,8 @@ def test_a_towns_directory_may_only_make_admins_of_that_town() -> None:
 
 def test_a_file_that_cannot_work_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(IdentityConfigInvalid, match="unknown keys"):
-        parse_identity_config(REGION.replace('client_id = "soesmart"\nclient_secret_env',
-                                             'client_id = "soesmart"\nclient_secret = "x"\nclient_secret_env', 1))
+        with_secret = 'client_id = "soesmart"\nclient_secret = "x"\nclient_secret_env'
+        parse_identity_config(REGION.replace('client_id = "soesmart"\nclient_secret_env', with_secret, 1))
     with pytest.raises(IdentityConfigInvalid, match="unknown towns"):
         parse_identity_config(REGION.replace('towns = ["soest", "olpe"]', 'towns = ["atlantis"]'))
     monkeypatch.setenv("TEST_IDP_SECRET", "")
