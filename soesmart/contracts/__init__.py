@@ -128,6 +128,7 @@ from soesmart.contracts.participation import (
     TownResults,
     UpdateCitizen,
     UpdateConsultation,
+    VerifiedSignIn,
 )
 from soesmart.contracts.participation_events import (
     CitizenConfirmed,
@@ -236,6 +237,7 @@ __all__ = [
     "RegionalResults",
     "RegisterCitizen",
     "RequestSignIn",
+    "VerifiedSignIn",
     "RpcError",
     "RpcReply",
     "Source",

@@ -106,6 +106,23 @@ class RegisterCitizen(Contract):
         return value
 
 
+class VerifiedSignIn(Contract):
+    """Command: sign in with an identity an OpenID provider verified (ServiceKonto style).
+
+    The gateway checked the provider's ID token and placed the person in this town by
+    the verified postcode or municipality. Only a keyed hash of the provider's subject
+    arrives here; the same person is recognised by it. An email the provider vouches for
+    (`email_verified`) confirms the address without a link.
+    """
+
+    subject_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    email: EmailStr
+    email_verified: bool = False
+    postcode: Postcode | None = None
+    trust_level: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    language: Language = "de"
+
+
 class LinkSent(Contract):
     """Said after registration and sign-in requests, whatever the address (no hint)."""
 
@@ -347,6 +364,7 @@ class TownMeasureResult(Contract):
     field_of_action: str
     tally: Tally
     comments: int
+    verified_answers: int = 0  # answers from citizens whose identity a provider verified
 
 
 class TownDay(Contract):
@@ -366,6 +384,8 @@ class TownResults(Contract):
     measures: tuple[TownMeasureResult, ...]
     days: tuple[TownDay, ...]
     generated_at: datetime
+    # answers of the consultation by the trust level the provider stated (e.g. its acr)
+    answers_by_trust: dict[str, int] = Field(default_factory=dict)
 
 
 CommentView.model_rebuild()

@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from services.gateway.citizen import personal_data
+from services.gateway.citizen.identity_pages import buttons
 from services.gateway.citizen.pages import account_context, field_errors, flash, require_citizen
 from services.gateway.web.backend import Backend, town_or_404
 from services.gateway.web.citizen_sessions import end_citizen_session, issue_citizen_session
@@ -28,7 +29,7 @@ def register_page(page: Page, town: str, errors: list[dict[str, str]] | None = N
     t = town_or_404(town)
     return page.render("register.html", status=status, town=t, errors=errors or [],
                        values=values or {}, example=t.postcodes[0] if t.postcodes else "59494",
-                       **account_context(page, t))
+                       idp_buttons=buttons(page, t), **account_context(page, t))
 
 
 def register_form(page: Page, backend: Backend, town: str) -> Response:
@@ -83,7 +84,7 @@ def sign_in_page(page: Page, town: str, errors: list[dict[str, str]] | None = No
                  email: str = "", status: int = 200) -> Response:
     t = town_or_404(town)
     return page.render("sign_in.html", status=status, town=t, errors=errors or [], email=email,
-                       **account_context(page, t))
+                       idp_buttons=buttons(page, t), **account_context(page, t))
 
 
 def sign_in_form(page: Page, backend: Backend, town: str) -> Response:

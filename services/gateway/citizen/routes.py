@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.citizen import account_pages
+from services.gateway.citizen import account_pages, identity_pages
 from services.gateway.citizen import api as citizen_api
 from services.gateway.citizen import pages as citizen_pages
 from services.gateway.web.openapi import PAGING, Param, items_of
@@ -187,6 +187,14 @@ class CitizenRoutes:
     @page("POST", "/stadt/<string:town>/anmelden")
     def town_sign_in(self, page: Page, town: str) -> Response:
         return account_pages.sign_in_form(page, self.backend, town)
+
+    @page("GET", "/stadt/<string:town>/anmelden/idp/<string:provider>")
+    def town_idp_start(self, page: Page, town: str, provider: str) -> Response:
+        return identity_pages.start(page, town, provider)
+
+    @page("GET", "/anmelden/idp/<string:provider>/rueckkehr")
+    def citizen_idp_callback(self, page: Page, provider: str) -> Response:
+        return identity_pages.callback(page, self.backend, provider)
 
     @page("GET", "/stadt/<string:town>/anmelden/link")
     def town_sign_in_link_page(self, page: Page, town: str) -> Response:

@@ -232,8 +232,18 @@ def results_page(page: Page, backend: Backend, town: str, cid: str) -> Response:
     who = staff(page, "town_results.read", t.slug)
     results = backend.call(t.service_name, "town_results", consultation_id=cid)
     return render(page, "admin/results.html", who, town=t, current_town=None, results=results,
-                   charts=town_results_charts(page, results),
+                   charts=town_results_charts(page, results), verified=verified_share(results),
                    manages=can(who, "consultation.manage", t.slug))
+
+
+def verified_share(results: dict[str, Any]) -> dict[str, Any]:
+    """How many answers came from identities a provider verified, by its trust level."""
+    by_trust = dict(results.get("answers_by_trust") or {})
+    total = sum(by_trust.values())
+    levels = sorted((level, n) for level, n in by_trust.items() if level)
+    verified = sum(n for _, n in levels)
+    return {"n": verified, "total": total, "levels": levels,
+            "percent": round(100 * verified / total) if total else 0}
 
 
 def results_csv(page: Page, backend: Backend, town: str, cid: str) -> Response:

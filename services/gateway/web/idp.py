@@ -32,6 +32,7 @@ REASON_TEXT = (
     ("email_of_", "idp_err_email_taken"),
     ("no_residence", "idp_err_no_residence"),
     ("not_resident", "idp_err_not_resident"),
+    ("other_town", "idp_err_other_town"),
 )
 
 

@@ -51,6 +51,10 @@ class CitizenRepository:
         query = select(t.citizens).where(t.citizens.c.email_key == key)
         return self.conn.execute(query.with_for_update() if lock else query).mappings().first()
 
+    def by_subject_hash(self, digest: str) -> RowMapping | None:
+        query = select(t.citizens).where(t.citizens.c.subject_hash == digest)
+        return self.conn.execute(query.with_for_update()).mappings().first()
+
     def add(self, citizen_id: str, **values: Any) -> None:
         self.conn.execute(insert(t.citizens).values(id=citizen_id, **values))
 
@@ -61,7 +65,7 @@ class CitizenRepository:
         """Every personal detail goes; the row stays for the anonymous author. Unused links die."""
         self.change(citizen_id, email=None, email_key=None, postcode=None,
                     display_name=ERASED_DISPLAY_NAME, notify_replies=False, follow_rated=False,
-                    erased_at=now)
+                    subject_hash=None, erased_at=now)
         self.conn.execute(delete(t.citizen_links).where(t.citizen_links.c.citizen_id == citizen_id))
 
     def comments_of(self, citizen_id: str) -> Sequence[RowMapping]:

@@ -110,6 +110,13 @@ citizens = Table(
     Column("confirmed_at", DateTime(timezone=True), nullable=True),
     Column("erased_at", DateTime(timezone=True), nullable=True),
     Column("demo", Boolean, nullable=False, server_default="0"),
+    # Signed in through an OpenID provider: a keyed hash of the provider's subject (never
+    # the subject itself; NULL after erasure) and the trust level it stated (kept after
+    # erasure: the town's results count answers from verified identities).
+    Column("subject_hash", String(64), nullable=True),
+    Column("trust_level", String(60), nullable=True),
+    Column("identity_verified_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("subject_hash", name="uq_citizens_subject_hash"),
 )
 
 # Links sent by mail: only the SHA-256 of the token is kept.

@@ -46,6 +46,25 @@ class TownResultsQuery:
             .where(r.c.consultation_id == self.cid, r.c.channel == "paper").group_by(r.c.measure_code)
         ).all()}
 
+    def verified_answers(self) -> dict[str, int]:
+        """measure code -> answers from citizens whose identity a provider verified."""
+        r, c = t.ratings, t.citizens
+        return {code: n for code, n in self.conn.execute(
+            select(r.c.measure_code, func.count()).join(c, c.c.id == r.c.participant_id)
+            .where(r.c.consultation_id == self.cid, c.c.trust_level.is_not(None))
+            .group_by(r.c.measure_code)
+        ).all()}
+
+    def answers_by_trust(self) -> dict[str, int]:
+        """Answers of the consultation by the trust level the provider stated ("": none, paper
+        sheets included)."""
+        r, c = t.ratings, t.citizens
+        return {level or "": n for level, n in self.conn.execute(
+            select(c.c.trust_level, func.count()).select_from(r)
+            .outerjoin(c, c.c.id == r.c.participant_id)
+            .where(r.c.consultation_id == self.cid).group_by(c.c.trust_level)
+        ).all()}
+
     def visible_comments(self) -> dict[str, int]:
         cm = t.comments
         return {code: n for code, n in self.conn.execute(

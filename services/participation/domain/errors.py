@@ -107,3 +107,7 @@ class PaperSheetNotFound(ParticipationError):
 
 class PaperImportInvalid(ParticipationError):
     code = "PAPER_IMPORT_INVALID"
+
+
+class IdentityConflict(ParticipationError):
+    code = "IDENTITY_CONFLICT"  # the verified email belongs to an account of another identity

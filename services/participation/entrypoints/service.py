@@ -24,6 +24,7 @@ from services.participation.service_layer import (
     paper_import,
     ratings,
     town_results,
+    verified_sign_in,
 )
 from services.participation.service_layer.handlers import ParticipationApp
 from soesmart.contracts import (
@@ -43,6 +44,7 @@ from soesmart.contracts import (
     RequestSignIn,
     UpdateCitizen,
     UpdateConsultation,
+    VerifiedSignIn,
 )
 from soesmart.messaging.nameko_ext import event_consumer, invalid, ok, refuse, rpc
 from soesmart.messaging.topology import participation_queue
@@ -91,6 +93,11 @@ class ParticipationService:
     @rpc
     def redeem_sign_in(self, command: dict[str, Any]) -> dict[str, Any]:
         return answer(lambda: citizens.redeem_sign_in(RedeemLink.model_validate(command), self.app.uow()))
+
+    @rpc
+    def sign_in_verified(self, command: dict[str, Any]) -> dict[str, Any]:
+        return answer(lambda: verified_sign_in.sign_in_verified(
+            VerifiedSignIn.model_validate(command), self.app.uow()))
 
     @rpc
     def citizen_session(self, citizen_id: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def town_results(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> TownResul
         measures = query.measures()
         eff, sup = query.answers("effectiveness"), query.answers("support")
         comment_counts, paper = query.visible_comments(), query.paper_answers()
+        verified, by_trust = query.verified_answers(), query.answers_by_trust()
         participants = query.participants()
         start = datetime.combine(row["starts_on"], dtime(0), BERLIN).astimezone(UTC)
         end = datetime.combine(row["ends_on"] + timedelta(days=1), dtime(0), BERLIN).astimezone(UTC)
@@ -45,12 +46,12 @@ def town_results(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> TownResul
         results.append(TownMeasureResult(
             code=code, title=title or code, field_of_action=field or "",
             tally=wire.tally(tally(eff.get(code, []), sup.get(code, []), answers), paper.get(code, 0)),
-            comments=comment_counts.get(code, 0)))
+            comments=comment_counts.get(code, 0), verified_answers=verified.get(code, 0)))
     return TownResults(
         town=uow.instance.town.slug, consultation_id=uuid.UUID(cid), title=row["title"], status=row["status"],
         participants=participants, measures=tuple(results),
         days=tuple(TownDay(day=day, **counts) for day, counts in sorted(days.items())),
-        generated_at=datetime.now(UTC))
+        generated_at=datetime.now(UTC), answers_by_trust=by_trust)
 
 
 def town_results_csv(consultation_id: uuid.UUID | str, uow: UnitOfWork) -> str:
