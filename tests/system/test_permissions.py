@@ -208,6 +208,8 @@ ROWS = [
     row("GET", "/stadt/<string:town>/anmelden", OPEN),
     row("POST", "/stadt/<string:town>/anmelden", OPEN),
     row("GET", "/stadt/<string:town>/anmelden/link", OPEN),
+    row("GET", "/stadt/<string:town>/anmelden/idp/<string:provider>", OPEN),
+    row("GET", "/anmelden/idp/<string:provider>/rueckkehr", OPEN),
     row("POST", "/stadt/<string:town>/anmelden/link", OPEN),
     row("POST", "/stadt/<string:town>/abmelden", OPEN),
     row("GET", "/stadt/<string:town>/meine-daten", CITIZEN_SELF),
