@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -35,7 +34,7 @@ staff_accounts = Table(
     # accounts made by a sign-in through an OpenID provider: the provider's id and `sub`
     Column("provider", String(40), nullable=True),
     Column("subject", String(255), nullable=True),
-    UniqueConstraint("provider", "subject", name="uq_staff_accounts_provider_subject"),
+    Index("uq_staff_accounts_provider_subject", "provider", "subject", unique=True),
 )
 
 # Page sessions and API tokens alike: only a hash of the random value is kept, so a

@@ -116,7 +116,7 @@ citizens = Table(
     Column("subject_hash", String(64), nullable=True),
     Column("trust_level", String(60), nullable=True),
     Column("identity_verified_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("subject_hash", name="uq_citizens_subject_hash"),
+    Index("uq_citizens_subject_hash", "subject_hash", unique=True),
 )
 
 # Links sent by mail: only the SHA-256 of the token is kept.

@@ -14,10 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('staff_accounts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('provider', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('subject', sa.String(length=255), nullable=True))
-        batch_op.create_unique_constraint('uq_staff_accounts_provider_subject', ['provider', 'subject'])
+    # add_column and a unique index: no copy of the table (SQLite would have to drop
+    # `staff_accounts`, which the sessions refer to)
+    op.add_column('staff_accounts', sa.Column('provider', sa.String(length=40), nullable=True))
+    op.add_column('staff_accounts', sa.Column('subject', sa.String(length=255), nullable=True))
+    op.create_index('uq_staff_accounts_provider_subject', 'staff_accounts', ['provider', 'subject'],
+                    unique=True)
     op.create_table('oidc_pending',
     sa.Column('state_hash', sa.String(length=64), nullable=False),
     sa.Column('provider', sa.String(length=40), nullable=False),
@@ -38,7 +40,7 @@ def downgrade() -> None:
     with op.batch_alter_table('oidc_pending', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oidc_pending_expires_at'))
     op.drop_table('oidc_pending')
+    op.drop_index('uq_staff_accounts_provider_subject', table_name='staff_accounts')
     with op.batch_alter_table('staff_accounts', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_staff_accounts_provider_subject', type_='unique')
         batch_op.drop_column('subject')
         batch_op.drop_column('provider')

@@ -14,16 +14,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('citizens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('subject_hash', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('trust_level', sa.String(length=60), nullable=True))
-        batch_op.add_column(sa.Column('identity_verified_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_unique_constraint('uq_citizens_subject_hash', ['subject_hash'])
+    # add_column and a unique index: no copy of the table (SQLite would have to drop
+    # `citizens`, which links, comments and ideas refer to)
+    op.add_column('citizens', sa.Column('subject_hash', sa.String(length=64), nullable=True))
+    op.add_column('citizens', sa.Column('trust_level', sa.String(length=60), nullable=True))
+    op.add_column('citizens', sa.Column('identity_verified_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('uq_citizens_subject_hash', 'citizens', ['subject_hash'], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_citizens_subject_hash', table_name='citizens')
     with op.batch_alter_table('citizens', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_citizens_subject_hash', type_='unique')
         batch_op.drop_column('identity_verified_at')
         batch_op.drop_column('trust_level')
         batch_op.drop_column('subject_hash')
