@@ -196,6 +196,7 @@ ROWS = [
     row("GET", "/massnahmen/<string:code>", OPEN),
     row("GET", "/stadt/<string:town>", OPEN),
     row("GET", "/stadt/<string:town>/massnahmen/<string:code>", OPEN),
+    row("GET", "/stadt/<string:town>/ergebnisse/<string:cid>", OPEN),
     row("POST", "/stadt/<string:town>/bewertung", CITIZEN_HERE),
     row("POST", "/stadt/<string:town>/massnahmen/<string:code>/kommentare", CITIZEN_HERE),
     row("POST", "/stadt/<string:town>/kommentare/<string:comment_id>/melden", CITIZEN_HERE),

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from services.gateway.web.backend import Backend, town_or_404
 from services.gateway.web.clients import client_key
 from services.gateway.web.errors import ApiError
+from services.gateway.web.maps import map_view
 from services.gateway.web.page import Page
 from services.gateway.web.permissions import (
     Principal,
@@ -103,11 +104,24 @@ def town_page(page: Page, backend: Backend, town: str) -> Response:
         if saved in titles:
             key = "unchanged" if page.request.args.get("unveraendert") else "saved"
             notice = {"code": saved, "text": page.t(key, title=titles[saved])}
+    for c in consultations:
+        c["map"] = map_view(f"karte-{c['id'][:8]}", page.t("map_of_consultation"), c["measures"],
+                            lambda m: f"/stadt/{t.slug}/massnahmen/{quote(m['code'])}",
+                            page.t, page.lang, town=t.slug)
+    published = [c for c in backend.call(t.service_name, "list_consultations")
+                 if c["status"] == "results_published"]
+    origins = tuple(c["map"].image_origin for c in consultations
+                    if c["map"] and c["map"].image_origin)
     return page.render(
-        "town.html", town=t, consultations=consultations, notice=notice, mine_by_code=mine,
+        "town.html", image_origins=origins, published=published,
+        town=t, consultations=consultations, notice=notice, mine_by_code=mine,
         fields=MOBILITY_FIELDS + CLIMATE_FIELDS, statuses=STATUSES, field=field, stand=stand,
         message=flash(page), **account_context(page, t),
     )
+
+
+def _origin(view: Any) -> tuple[str, ...]:
+    return (view.image_origin,) if view is not None and view.image_origin else ()
 
 
 def rate_form(page: Page, backend: Backend, town: str) -> Response:
@@ -167,8 +181,14 @@ def town_measure_page(page: Page, backend: Backend, town: str, code: str,
     if page.request.args.get("gespeichert"):
         title = (measure or detail or {}).get("title", code)
         notice = page.t("unchanged" if page.request.args.get("unveraendert") else "saved", title=title)
+    shown = measure or detail or {}
+    if detail and detail.get("geometry"):
+        shown = {**shown, "geometry": detail["geometry"]}  # the catalogue's, if newer
+    place = map_view("karte", page.t("map_of_measure"), [shown], lambda m: "#karte-liste",
+                     page.t, page.lang, town=t.slug, boundary_alone=False)
     return page.render(
-        "town_measure.html", status=status, town=t, code=code, measure=measure or detail,
+        "town_measure.html", status=status, image_origins=_origin(place), place_map=place,
+        town=t, code=code, measure=measure or detail,
         detail=detail, consultation=consultation, catalogue_down=catalogue_down,
         comments=comments, mine=mine, notice=notice, message=flash(page),
         comment_errors=comment_errors or [], values=values or {}, flag_reasons=FLAG_REASONS,

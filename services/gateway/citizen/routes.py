@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.citizen import account_pages, identity_pages
+from services.gateway.citizen import account_pages, identity_pages, results_page
 from services.gateway.citizen import api as citizen_api
 from services.gateway.citizen import pages as citizen_pages
 from services.gateway.web.openapi import PAGING, Param, items_of
@@ -155,6 +155,10 @@ class CitizenRoutes:
     @page("GET", "/stadt/<string:town>/massnahmen/<string:code>")
     def town_measure(self, page: Page, town: str, code: str) -> Response:
         return citizen_pages.town_measure_page(page, self.backend, town, code)
+
+    @page("GET", "/stadt/<string:town>/ergebnisse/<string:cid>")
+    def town_published_results(self, page: Page, town: str, cid: str) -> Response:
+        return results_page.published_results_page(page, self.backend, town, cid)
 
     @page("POST", "/stadt/<string:town>/massnahmen/<string:code>/kommentare")
     def town_comment(self, page: Page, town: str, code: str) -> Response:

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from services.gateway.public.api import do_subscribe, subscription_command
 from services.gateway.web.backend import Backend, town_or_404
 from services.gateway.web.errors import ApiError
+from services.gateway.web.maps import map_view
 from services.gateway.web.page import Page
 from soesmart.i18n import LANGUAGES, label
 
@@ -18,8 +19,29 @@ def home(page: Page) -> Response:
 
 
 def measure_page(page: Page, backend: Backend, code: str) -> Response:
+    """A measure's fact sheet: its place on the map and its story as a timeline."""
     measure = backend.call("measures", "get_measure", code=code)
-    return page.render("measure.html", measure=measure)
+    place = map_view("karte", page.t("map_of_measure"), [measure], lambda m: "#karte-liste",
+                     page.t, page.lang, boundary_alone=False)
+    origins = (place.image_origin,) if place is not None and place.image_origin else ()
+    return page.render("measure.html", image_origins=origins, measure=measure, place_map=place,
+                       story=timeline(measure))
+
+
+def timeline(measure: dict[str, Any]) -> list[dict[str, Any]]:
+    """Status changes and the consultations that asked about the measure, oldest first."""
+    entries = [{"kind": "status", "when": h["changed_at"], **h} for h in measure.get("history", [])]
+    for asked in measure.get("asked_in", []):
+        entries.append({"kind": "asked", "when": asked["opened_at"] or asked["starts_on"],
+                        "town_name": _town_name(asked["town"]), **asked})
+    return sorted(entries, key=lambda e: str(e["when"]))
+
+
+def _town_name(slug: str) -> str:
+    try:
+        return town_or_404(slug).name
+    except ApiError:
+        return slug
 
 
 def subscribe_form(page: Page, backend: Backend) -> Response:

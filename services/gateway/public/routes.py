@@ -23,7 +23,8 @@ from services.gateway.web.routing import json_only, page, secure
 from soesmart import contracts as c
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".png": "image/png", ".svg": "image/svg+xml"}
 MEASURE_FILTERS = (
     Param("programme", {"enum": [p.value for p in c.Programme]}),
     Param("field_of_action", {"enum": list(c.MOBILITY_FIELDS + c.CLIMATE_FIELDS)}),

@@ -13,14 +13,14 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.gateway.web import charts
 from services.gateway.web.backend import Backend, town_or_404
 from services.gateway.web.catalogue import whole_catalogue
 from services.gateway.web.downloads import csv_download
 from services.gateway.web.errors import ApiError
 from services.gateway.web.page import Page
 from services.gateway.web.permissions import Principal, can
-from services.gateway.web.staff_pages import errors_of, form_errors, render, short_day, staff, validated
+from services.gateway.web.results_charts import town_results_charts
+from services.gateway.web.staff_pages import errors_of, form_errors, render, staff, validated
 from soesmart.contracts import (
     CLIMATE_FIELDS,
     MOBILITY_FIELDS,
@@ -33,9 +33,6 @@ from soesmart.contracts import (
 )
 from soesmart.i18n import label
 from soesmart.towns import Town
-
-SUPPORT_KEYS = ("yes", "rather_yes", "rather_no", "no")
-
 
 PHASE_ACTIONS = {"draft": "open", "open": "closed", "closed": "results_published"}
 
@@ -182,6 +179,11 @@ def consultation_phase(page: Page, backend: Backend, town: str, cid: str) -> Res
     who = staff(page, "consultation.manage", t.slug)
     page.check_csrf()
     phase = page.request.form.get("phase", "")
+    if phase == "results_published" and page.request.form.get("confirm") != "yes":
+        # Published results are public at once: the admin says so first (nothing is written).
+        errors = [{"field": "confirm", "name": "confirm", "label": page.t("adm_field_confirm"),
+                   "problem": page.t("adm_publish_confirm_missing")}]
+        return consultation_detail(page, backend, town, cid, errors=errors, status=422)
     try:
         cmd = validated(ChangeConsultationPhase,
                         {"consultation_id": cid, "phase": phase, "actor": who.name})
@@ -194,37 +196,6 @@ def consultation_phase(page: Page, backend: Backend, town: str, cid: str) -> Res
                    "problem": exc.message}]
         return consultation_detail(page, backend, town, cid, errors=errors, status=exc.status)
     return page.redirect(f"/verwaltung/stadt/{t.slug}/beteiligungen/{cid}?erledigt={phase}")
-
-
-def town_results_charts(page: Page, results: dict[str, Any]) -> list[charts.Chart]:
-    """Support per measure, mean effectiveness per measure, participation per day."""
-    lang, t = page.lang, page.t
-    measures = results["measures"]
-    support = charts.stacked_bar_chart(
-        "support", t("adm_chart_support"), t("adm_chart_support_desc", n=len(measures)),
-        [label("support", k, lang) for k in SUPPORT_KEYS],
-        [charts.StackedBar(f"{m['code']} {m['title']}",
-                           [int(m["tally"]["support"].get(k, 0)) for k in SUPPORT_KEYS])
-         for m in measures],
-        label_column=t("adm_measure"), lang=lang)
-    effectiveness = charts.bar_chart(
-        "effectiveness", t("adm_chart_effectiveness"), t("adm_chart_effectiveness_desc"),
-        [charts.Bar(f"{m['code']} {m['title']}", m["tally"]["effectiveness_mean"],
-                    (charts.number(m["tally"]["effectiveness_count"], lang),
-                     charts.number(m["tally"].get("paper_answers", 0), lang),
-                     charts.number(m["comments"], lang)))
-         for m in measures],
-        columns=(t("adm_measure"), t("adm_mean"), t("adm_answers"), t("adm_paper_answers"),
-                 t("adm_comments")),
-        value_text=lambda v: charts.number(v, lang, 1), maximum=5)
-    days = results["days"]
-    kinds = ("ratings", "citizens", "comments", "ideas")
-    over_time = charts.line_chart(
-        "days", t("adm_chart_days"), t("adm_chart_days_desc", n=len(days)),
-        [short_day(d["day"], lang) for d in days],
-        [charts.Series(t(f"adm_{k}"), [d.get(k, 0) for d in days]) for k in kinds],
-        x_column=t("adm_day"), lang=lang)
-    return [support, effectiveness, over_time]
 
 
 def results_page(page: Page, backend: Backend, town: str, cid: str) -> Response:

@@ -119,8 +119,40 @@ def contrast_ratio(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+# Advance widths (em) of DejaVu Sans, the widest of the fonts the pages' stack ends in on
+# Linux (Segoe UI, Roboto, Arial and Liberation Sans are narrower): a label measured with
+# them fits in the others too. Characters not listed count as wide as the widest here.
+_WIDTHS: dict[str, float] = {}
+for _chars, _em in (
+    ("'", 0.275), ("ijl", 0.278), ("IJ", 0.295), (" ,.‘’·", 0.318), ("/:;\\|", 0.337),
+    ("f", 0.352), ("-", 0.361), ("()[]", 0.39), ("t", 0.392), ("!²³", 0.401), ("r", 0.411),
+    ('"', 0.46), ("*_`–°", 0.5), ("„“”", 0.518), ("s", 0.521), ("z", 0.525), ("?", 0.531),
+    ("cç", 0.55), ("L", 0.557), ("F", 0.575), ("k", 0.579), ("vxy", 0.592), ("P", 0.603),
+    ("TY", 0.611), ("oöó", 0.612), ("aäàá", 0.613), ("eéè", 0.615), ("ß", 0.63), ("E", 0.632),
+    ("hnuüñ", 0.634), ("Sbdgpq", 0.635), ("$0123456789{}€", 0.636), ("K", 0.656),
+    ("AVÄ", 0.684), ("XZ", 0.685), ("B", 0.686), ("R", 0.695), ("C", 0.698), ("UÜ", 0.732),
+    ("N", 0.748), ("H", 0.752), ("D", 0.77), ("G", 0.775), ("&", 0.78), ("OQÖ", 0.787),
+    ("w", 0.818), ("#+<=>^~×", 0.838), ("M", 0.863), ("%", 0.95), ("m", 0.974), ("W", 0.989),
+    ("@—…", 1.0),
+):
+    _WIDTHS.update(dict.fromkeys(_chars, _em))
+BOLD = 1.1  # bold glyphs are about a tenth wider
+
+
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """How wide `text` is drawn at `size` px (a little more, never less, in the page's fonts)."""
+    em = sum(_WIDTHS.get(c, 1.0) for c in text)
+    return em * size * (BOLD if weight == "bold" else 1.0)
+
+
+def fit(text: str, width: float, size: float) -> str:
+    """`text`, cut at a word or letter and ended with "…" where it would not fit in `width` px."""
+    if text_width(text, size) <= width:
+        return text
+    cut = text
+    while cut and text_width(cut.rstrip(" ,;:-–") + "…", size) > width:
+        cut = cut[:-1]
+    return cut.rstrip(" ,;:-–") + "…"
 
 
 def _open_svg(chart_id: str, title: str, summary: str, width: int, height: int) -> list[str]:
@@ -138,6 +170,19 @@ def _text(x: float, y: float, content: str, anchor: str = "start", size: int = 1
           weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
             f'font-weight="{weight}" fill="{INK}">{escape(content)}</text>')
+
+
+EDGE = 4  # px kept free at the edges of the drawing
+
+
+def _label(right: float, y: float, label: str, size: int = 13) -> str:
+    """A row's label, right-aligned before its bar; cut with "…" so it stays inside the
+    drawing (the full text is in its tooltip and in the table beside the chart)."""
+    shown = fit(label, right - EDGE, size)
+    text = _text(right, y, shown, anchor="end", size=size)
+    if shown == label:
+        return text
+    return f'<g><title>{escape(label)}</title>{text}</g>'
 
 
 def _marker(style: Style, x: float, y: float, r: float = 4.5) -> str:
@@ -188,7 +233,7 @@ def bar_chart(chart_id: str, title: str, summary: str, bars: Sequence[Bar], *,
     style = PALETTE[0]
     for i, bar in enumerate(bars):
         y = top + i * row_h
-        parts.append(_text(label_w - 8, y + 19, shorten(bar.label, 34), anchor="end"))
+        parts.append(_label(label_w - 8, y + 19, bar.label))
         length = 0.0 if not bar.value or top_value <= 0 else bar_area * min(bar.value / top_value, 1)
         if length > 0:
             parts.append(f'<rect x="{label_w}" y="{y + 5}" width="{length:.1f}" height="{row_h - 10}" '
@@ -249,7 +294,7 @@ def line_chart(chart_id: str, title: str, summary: str, x_labels: Sequence[str],
         parts.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 28}" y2="{ly}" stroke="{style.colour}" '
                      f'stroke-width="2.5"{dash}/>')
         parts.append(_marker(style, lx + 14, ly))
-        parts.append(_text(lx + 34, ly + 4, shorten(s.name, 19), size=12))
+        parts.append(_text(lx + 34, ly + 4, fit(s.name, width - lx - 34 - EDGE, 12), size=12))
     parts.append("</svg>")
     rows = tuple((label, *(number(s.values[i], lang) for s in series))
                  for i, label in enumerate(x_labels))
@@ -276,14 +321,15 @@ def stacked_bar_chart(chart_id: str, title: str, summary: str, categories: Seque
     styles = [PALETTE[i % len(PALETTE)] for i in range(len(categories))]
     parts.append("<defs>" + "".join(_hatch_pattern(f"{chart_id}-p{i}", s)
                                     for i, s in enumerate(styles)) + "</defs>")
-    lx = label_w
+    lx = float(label_w)
     for i, name in enumerate(categories):  # legend
-        parts.append(f'<rect x="{lx}" y="6" width="16" height="16" fill="url(#{chart_id}-p{i})"/>')
-        parts.append(_text(lx + 21, 19, name, size=12))
-        lx += 30 + 7 * len(name)
+        parts.append(f'<rect x="{lx:.1f}" y="6" width="16" height="16" fill="url(#{chart_id}-p{i})"/>')
+        shown = fit(name, width - lx - 21 - EDGE, 12)
+        parts.append(_text(lx + 21, 19, shown, size=12))
+        lx += 30 + text_width(shown, 12)
     for row, bar in enumerate(bars):
         y = legend_h + row * row_h
-        parts.append(_text(label_w - 8, y + 20, shorten(bar.label, 34), anchor="end"))
+        parts.append(_label(label_w - 8, y + 20, bar.label))
         total = sum(bar.counts)
         x = float(label_w)
         for i, count in enumerate(bar.counts):

@@ -20,6 +20,14 @@ from soesmart.i18n import LANGUAGES
 from soesmart.secrets_compare import same_secret
 from soesmart.towns import towns
 
+
+def content_security_policy(image_origins: tuple[str, ...] = ()) -> str:
+    """Everything from this site only; a map's configured background adds its one host."""
+    images = " ".join(("'self'", "data:", *image_origins))
+    return (f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
 CSRF_COOKIE = "soesmart_csrf"
 LANG_COOKIE = "soesmart_lang"
 
@@ -61,14 +69,20 @@ class Page:
         """The text `key` in the page's language; with `n` the form for that count (1 Meldung)."""
         return text(key, self.lang, n, **kwargs)
 
-    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+    def render(self, template: str, status: int = 200, image_origins: tuple[str, ...] = (),
+               **context: Any) -> Response:
+        """The template as the page; `image_origins`: hosts a map's background comes from."""
         other = "en" if self.lang == "de" else "de"
         html = environment(self.lang).get_template(template).render(
             lang=self.lang, t=self.t, csrf=self.csrf, other_lang=other,
             lang_url=f"{self.request.path}?lang={other}", towns=list(towns()),
             form_stamp=form_stamp(self.settings), **context,
         )
-        return self.finish(Response(html, status=status, content_type="text/html; charset=utf-8"))
+        response = Response(html, status=status, content_type="text/html; charset=utf-8")
+        if image_origins:
+            response.headers["Content-Security-Policy"] = content_security_policy(
+                tuple(dict.fromkeys(image_origins)))
+        return self.finish(response)
 
     def redirect(self, location: str) -> Response:
         return self.finish(Response("", status=303, headers={"Location": location}))

@@ -25,10 +25,7 @@ from services.gateway.web.openapi import OPERATION_ATTRIBUTE, Operation
 log = logging.getLogger("services.gateway.entrypoints.service")
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
+    "Content-Security-Policy": pages.content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
