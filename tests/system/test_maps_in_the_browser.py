@@ -191,6 +191,7 @@ def test_soest_shows_its_measures_on_a_map_over_the_configured_tiles_and_nowhere
     expect(listed.filter(has_text="VEP-RAD-03")).to_contain_text("Ort, Mitte bei 51,029° N, 7,851° O")
     expect(page.get_by_text("Hintergrundkarte: Testkacheln auf loopback.")).to_be_visible()
     region.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
     _shot(page, "map-soest-tiles")
     assert tiles.served, "the browser asked the configured tile server for tiles"
     assert _hosts(requested) == {urlsplit(network.url).netloc, urlsplit(tiles.origin).netloc}
@@ -227,6 +228,7 @@ def test_olpe_without_a_background_draws_boundary_and_measures_and_asks_no_other
     place = page.get_by_role("region", name="Lage der Maßnahme")
     expect(place).to_be_visible()
     expect(place.locator(".map-pin")).to_have_count(1)
+    place.scroll_into_view_if_needed()
     _shot(page, "map-olpe-measure")
     assert _hosts(requested) == {urlsplit(network.url).netloc}
     assert len(tiles.served) == served_before
@@ -306,10 +308,8 @@ def test_menden_publishes_its_results_and_a_citizen_reads_them_beside_the_region
     for width in WIDTHS:  # no chart label is cut, on a phone, a tablet or a desktop
         page.set_viewport_size({"width": width, "height": 900})
         assert _labels_outside(page) == [], f"at {width} px"
-    page.get_by_role("heading", name="Diagramme").scroll_into_view_if_needed()
-    _shot(page, "results-menden-320")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    _shot(page, "results-menden-1280")
+        page.locator("svg.chart").first.scroll_into_view_if_needed()
+        _shot(page, f"results-menden-{width}")
     assert_accessible(page, axe_script)
     assert _hosts(requested) == {urlsplit(network.url).netloc}
 
@@ -322,6 +322,7 @@ def test_menden_publishes_its_results_and_a_citizen_reads_them_beside_the_region
     story = page.locator("ol.timeline")
     expect(story).to_contain_text("Gefragt in der Beteiligung")
     expect(story).to_contain_text("3 Antworten")
+    story.scroll_into_view_if_needed()
     _shot(page, "timeline-measure")
     assert_accessible(page, axe_script)
 
