@@ -76,9 +76,13 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TileServer]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # The handshake happens in the handler's thread: a connection the browser opened ahead
+    # and never used must not block the accepting loop (and with it the shutdown).
+    server.socket = context.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield TileServer(f"https://127.0.0.1:{server.server_address[1]}", served)
@@ -97,7 +101,9 @@ def network(tmp_path_factory: pytest.TempPathFactory, tiles: TileServer) -> Iter
                           encoding="utf-8")  # boundaries: found in the package
     vhost, url = create_vhost()
     net = Network(data_dir=data, broker_url=url, vhost=vhost,
-                  extra_env={"SOESMART_TOWNS_FILE": str(towns_file)})
+                  # the small demo: one open consultation per town, no demo ratings yet
+                  extra_env={"SOESMART_TOWNS_FILE": str(towns_file),
+                             "SOESMART_DEMO_REGION": "false"})
     try:
         net.start(wait=False)
         net.wait_ready(timeout=180)  # nine processes start; slower on a busy machine
