@@ -136,6 +136,20 @@ def queue_messages(vhost: str, queue: str) -> int:
     return queue_figures(vhost, queue)[0]
 
 
+def ready_messages_now(broker_url: str, queue: str) -> int:
+    """The messages of `queue` ready for delivery, as its leader counts them at this moment.
+
+    A passive declare over AMQP: unlike `queue_messages` (rabbitmqctl), whose figures of a
+    quorum queue may be seconds old, this is never stale; it does not count messages that
+    a consumer holds unacknowledged.
+    """
+    from kombu import Connection
+
+    with Connection(broker_url, connect_timeout=10) as conn:
+        _name, count, _consumers = conn.default_channel.queue_declare(queue=queue, passive=True)
+        return int(count)
+
+
 def wait_drained(vhost: str, queue: str, timeout: float = 60,
                  figures: Callable[[str, str], tuple[int, str]] | None = None) -> datetime:
     """Wait until nothing of `queue` is ready or in work; returns a moment after that (UTC).
