@@ -22,9 +22,10 @@ goes on until the breaking is over and that many were sent); `SOESMART_CLUSTER_R
 (default 100) the ratings per second. The issue's soak is
 `SOESMART_CLUSTER_RATINGS=10000 .venv/bin/python -m pytest -m cluster tests/system/test_broker_cluster.py -s`.
 
-Not part of `make test` for now (marker `cluster`, run with `make test-cluster`): on the
-landed code the gateway stopped getting answers for 60 s after the first node was killed
-("ratings go on within 60s" failed), while an earlier version passed. Until that is found
+Not part of `make test` for now (marker `cluster`, run with `make test-cluster`): of three
+runs on the landed code's line, one (at a load average above 20) failed with "ratings go on
+within 60s": after the first node was killed the gateway got no answers for a minute. The
+other two passed, one of them in a full run on a quiet machine. Until that stall is found
 and fixed, the test stays outside the suite that must be green, instead of being weakened.
 """
 
