@@ -83,11 +83,22 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TileServer]:
     # and never used must not block the accepting loop (and with it the shutdown).
     server.socket = context.wrap_socket(server.socket, server_side=True,
                                         do_handshake_on_connect=False)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Its own loop instead of serve_forever: `shutdown()` waits for serve_forever to notice,
+    # and in a full run (eventlet patches threading) it once waited past pytest's timeout.
+    # Here the end never waits for the loop: the flag stops it, closing the socket ends it.
+    server.timeout = 0.2
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            server.handle_request()
+
+    threading.Thread(target=serve, daemon=True).start()
     try:
         yield TileServer(f"https://127.0.0.1:{server.server_address[1]}", served)
     finally:
-        server.shutdown()
+        stopping.set()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")
