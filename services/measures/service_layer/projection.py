@@ -24,6 +24,7 @@ from soesmart.contracts import (
     ParticipationCounted,
     RatingRecorded,
     RatingsRecorded,
+    RecordedRating,
     Support,
 )
 
@@ -56,12 +57,7 @@ def record_rating(event: RatingRecorded, uow: UnitOfWork) -> bool:
     a million ratings, a table of processed ids would only grow and cost a
     second write per event.)
     """
-    fact = RatingFact(
-        town=event.town, rating_id=str(event.rating_id), measure_code=event.measure_code,
-        answer=_answer(event.effectiveness, event.support), version=event.version,
-        day=local_day(event.occurred_at), day_version=event.version,
-        consultation_id=str(event.consultation_id), channel=event.channel,
-    )
+    fact = _fact(event.town, event, event.occurred_at, day_version=event.version)
     with uow:
         moved = apply_rating(uow.projection, fact)
         uow.results_changed()
@@ -75,13 +71,7 @@ def record_ratings(event: RatingsRecorded, uow: UnitOfWork) -> int:
     Each item counts as its own `RatingRecorded` would (the same batch again moves
     nothing), so the projection stays exactly what the town's ratings say.
     """
-    facts = [
-        RatingFact(town=event.town, rating_id=str(r.rating_id), measure_code=r.measure_code,
-                   answer=_answer(r.effectiveness, r.support), version=r.version,
-                   day=local_day(r.recorded_at), day_version=r.version, channel=r.channel,
-                   consultation_id=str(r.consultation_id))
-        for r in event.ratings
-    ]
+    facts = [_fact(event.town, r, r.recorded_at, day_version=r.version) for r in event.ratings]
     with uow:
         moved = apply_ratings(uow.projection, facts)
         uow.results_changed()
@@ -141,16 +131,22 @@ def replay_ratings(town: str, ratings: Iterable[ExportedRating], uow: UnitOfWork
     moved = 0
     with uow:
         for r in ratings:
-            fact = RatingFact(
-                town=town, rating_id=str(r.rating_id), measure_code=r.measure_code,
-                answer=_answer(r.effectiveness, r.support), version=r.version,
-                day=local_day(r.created_at), day_version=1,
-                consultation_id=str(r.consultation_id), channel=r.channel,
-            )
-            moved += apply_rating(uow.projection, fact)
+            moved += apply_rating(uow.projection, _fact(town, r, r.created_at, day_version=1))
         uow.results_changed()
         uow.commit()
     return moved
+
+
+def _fact(town: str, r: RatingRecorded | RecordedRating | ExportedRating, at: datetime,
+          day_version: int) -> RatingFact:
+    """A rating as the projection takes it: from a live event, an item of a town's batch or
+    a town's export (the same field names); `at` is the moment its `day` is taken from."""
+    return RatingFact(
+        town=town, rating_id=str(r.rating_id), measure_code=r.measure_code,
+        answer=_answer(r.effectiveness, r.support), version=r.version,
+        day=local_day(at), day_version=day_version,
+        consultation_id=str(r.consultation_id), channel=r.channel,
+    )
 
 
 def _answer(effectiveness: int | None, support: Support | None) -> Answer:
