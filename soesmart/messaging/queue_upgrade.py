@@ -16,11 +16,18 @@ published while the queue is being replaced (a few milliseconds when it is empty
 no queue to go to: stop the old release's services, then start the new one (README,
 "Upgrading to quorum queues"). A queue that still has consumers (an old release still
 running) is not touched: the start-up fails with that reason.
+
+Every service declares the whole topology, and `soesmart up` starts them together, so
+several processes meet the same old queue at once. One replaces it while holding an
+exclusive lock queue `<name>.replacing` (the broker gives it to one connection only);
+the others wait and declare again, finding the new queue or nothing left to do. A queue
+that vanished under a declaration (deleted by the process replacing it) is declared again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import amqp.exceptions
 from kombu import Connection, Queue
@@ -34,7 +41,28 @@ class QueueInUse(RuntimeError):
     """The queue of another type still has consumers: an older release is running."""
 
 
+LOCK_SUFFIX = ".replacing"
+# Another process replaces the queue (the lock is taken) or has just deleted it (404).
+_ANOTHER_AT_WORK = (amqp.exceptions.ResourceLocked, amqp.exceptions.NotFound)
+WAIT_SECONDS = 60.0
+
+
 def declare_or_replace(conn: Connection, queue: Queue) -> None:
+    """Declare `queue` (with its bindings), replacing a queue of the other type first."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            _declare_or_replace(conn, queue)
+            return
+        except _ANOTHER_AT_WORK:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
+def _declare_or_replace(conn: Connection, queue: Queue) -> None:
     channel = conn.channel()
     try:
         queue(channel).declare()
@@ -58,6 +86,24 @@ def _holding(queue: Queue) -> Queue:
 
 
 def _replace(conn: Connection, queue: Queue) -> None:
+    lock = conn.channel()
+    try:
+        # Raises ResourceLocked while another connection holds it; goes with this channel.
+        lock.queue_declare(queue.name + LOCK_SUFFIX, exclusive=True, auto_delete=True)
+        try:  # under the lock: has another process replaced it in the meantime?
+            probe = conn.channel()
+            queue(probe).declare()
+        except amqp.exceptions.PreconditionFailed:
+            _replace_locked(conn, queue)  # still of the other type
+        else:
+            _close(probe)
+            _finish(conn, queue)
+        lock.queue_delete(queue.name + LOCK_SUFFIX)
+    finally:
+        _close(lock)
+
+
+def _replace_locked(conn: Connection, queue: Queue) -> None:
     channel = conn.channel()
     try:
         _, waiting, consumers = channel.queue_declare(queue.name, passive=True)

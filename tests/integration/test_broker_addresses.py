@@ -8,6 +8,8 @@ replaced by a quorum queue at start-up without losing what waits in it.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -106,3 +108,32 @@ def test_a_queue_of_the_other_type_still_in_use_is_left_alone(vhost: tuple[str, 
         with pytest.raises(QueueInUse, match="stop the services of the older release"):
             declare_all(url, towns(), "quorum")
     assert queue_type(url, MEASURES_QUEUE.name) == "classic"
+
+
+def test_services_starting_together_replace_the_old_queues_once_and_lose_nothing(
+    vhost: tuple[str, str],
+) -> None:
+    """`soesmart up` starts every service at once, and each declares the whole topology.
+    Tried as a new user would on a broker of an older release, one of them stopped at
+    start-up: it bound a queue that another had just deleted to replace it (404)."""
+    name, url = vhost
+    # Given an older release's topology, with 30 events waiting for the measures service
+    declare_all(url, towns(), "classic")
+    with Connection(url) as conn:
+        producer = conn.Producer()
+        for i in range(30):
+            producer.publish({"n": i}, exchange=EVENTS_EXCHANGE,
+                             routing_key="participation.olpe.RatingRecorded", delivery_mode=2)
+
+    # When six service processes of this release declare it at the same moment
+    start = ("import sys; from soesmart.messaging.topology import declare_all; "
+             "from soesmart.towns import towns; declare_all(sys.argv[1], towns(), 'quorum')")
+    starts = [subprocess.Popen([sys.executable, "-c", start, url], stderr=subprocess.PIPE, text=True)
+              for _ in range(6)]
+    failures = [err for proc in starts for err in [proc.communicate(timeout=120)[1]]
+                if proc.returncode != 0]
+
+    # Then none stopped, every queue is a quorum queue, and the 30 events are there once
+    assert not failures, failures[0][-2000:]
+    assert queue_type(url, MEASURES_QUEUE.name) == "quorum"
+    assert waiting(url, MEASURES_QUEUE.name) == 30
