@@ -49,11 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     # One log line per HTTP request costs a large share of the gateway's CPU;
     # an access log belongs in the reverse proxy in front of it.
     logging.getLogger("nameko.web.server").setLevel(logging.WARNING)
-    if args.kind == "participation":
-        towns().get(settings.town or "")  # fail early on an unknown town
+    # The preflight first (inside build_service): a towns file with a slug twice or an
+    # unknown town is refused naming the problem, before the registry is read or a queue
+    # is declared.
+    service = build_service(args.kind, settings)
     declare_all(settings.broker_url, towns(), settings.queue_type)
     runner = ServiceRunner(nameko_config(settings))
-    runner.add_service(build_service(args.kind, settings))
+    runner.add_service(service)
 
     heartbeat = heartbeat_path(settings, args.kind)
 

@@ -73,3 +73,14 @@ def test_migrate_changes_nothing_when_one_database_cannot_be_reached(tmp_path: P
     assert "soesmart migrate refused to start" in done.stderr
     assert "participation_olpe: the database postgresql://postgres@127.0.0.1:" in done.stderr
     assert "up to date" not in done.stdout
+
+
+def test_a_service_process_refuses_a_towns_file_with_a_slug_twice(tmp_path: Path) -> None:
+    towns = tmp_path / "towns.toml"
+    towns.write_text(TOWNS.format(second="59556", third="soest"))
+    done = run(tmp_path, "launcher.service_main", "participation", "--town", "soest",
+               SOESMART_TOWNS_FILE=str(towns))
+    assert done.returncode == 1
+    assert "participation/soest refused to start" in done.stderr
+    assert f"towns file {towns}: the slug 'soest' is given to towns 1 and 3" in done.stderr
+    assert "Traceback" not in done.stderr and nothing_started(tmp_path)
